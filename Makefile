@@ -1,0 +1,36 @@
+# Two commands do everything on a fresh Debian machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: setup demo test lint unit integration bench-exchange
+
+$(STAMP): pyproject.toml deploy/apt-packages.txt
+	sh deploy/install-system-packages.sh
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: setup
+	$(BIN)/intercom demo
+
+lint: setup
+	$(BIN)/ruff check intercom tests
+	$(BIN)/mypy
+
+unit: setup
+	scripts/in-loopback-netns $(BIN)/pytest tests/unit $(PYTEST_ARGS)
+
+integration: setup
+	scripts/in-loopback-netns $(BIN)/pytest tests/integration $(PYTEST_ARGS)
+
+test: lint
+	scripts/in-loopback-netns $(BIN)/pytest $(PYTEST_ARGS)
+
+bench-exchange: setup
+	scripts/in-loopback-netns $(BIN)/intercom bench exchange

@@ -1,0 +1,116 @@
+"""``intercom``: the command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import re
+import sys
+from pathlib import Path
+
+from intercom.configfile import ConfigError
+
+
+def _duration(text: str) -> float | None:
+    """``90``, ``90s``, ``15m``, ``12h``, ``30d`` or ``never``."""
+    if text == "never":
+        return None
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)([smhd]?)", text)
+    if match is None:
+        raise argparse.ArgumentTypeError(f"not a duration: {text!r} (try 90s, 15m, 12h, 30d)")
+    value, unit = match.groups()
+    return float(value) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[unit]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="intercom", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    ex = sub.add_parser("exchange", help="run the phone system")
+    ex.add_argument("--config", required=True, type=Path, help="exchange TOML file")
+    ex.add_argument("--host", help="listen address (overrides the file)")
+    ex.add_argument("--port", type=int, help="listen port (overrides the file)")
+
+    demo = sub.add_parser("demo", help="run the embedded demo on this machine")
+    demo.add_argument("--port", type=int, default=7777)
+    demo.add_argument("--data-dir", type=Path, default=Path("demo-data"))
+
+    tok = sub.add_parser("token", help="manage access tokens")
+    tok_sub = tok.add_subparsers(dest="token_command", required=True)
+    create = tok_sub.add_parser("create", help="print a new token")
+    create.add_argument("--config", required=True, type=Path)
+    create.add_argument("--extension", required=True)
+    create.add_argument(
+        "--privilege",
+        action="append",
+        default=[],
+        help="call, monitor, modify, directory, history, door (repeat for several)",
+    )
+    create.add_argument("--ttl", type=_duration, default=86400.0, help="lifetime (default 1d)")
+
+    bench = sub.add_parser("bench", help="measure performance")
+    bench_sub = bench.add_subparsers(dest="bench_command", required=True)
+    bex = bench_sub.add_parser("exchange", help="connections, call rate and latency")
+    bex.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    bex.add_argument("--clients", type=int, default=2000)
+    bex.add_argument("--cycles", type=int, default=2000, help="call cycles for the rate test")
+    bex.add_argument("--latency-rate", type=float, default=100.0)
+    bex.add_argument("--latency-seconds", type=float, default=10.0)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        if args.command == "exchange":
+            from intercom.exchange.server import run_exchange
+
+            asyncio.run(run_exchange(args.config, args.host, args.port))
+        elif args.command == "demo":
+            from intercom.demo import run_demo
+
+            asyncio.run(run_demo(args.data_dir, args.port))
+        elif args.command == "token":
+            return _token(args)
+        elif args.command == "bench":
+            from intercom.bench.exchange import main as bench_main
+
+            return bench_main(args)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+def _token(args: argparse.Namespace) -> int:
+    from intercom.exchange.auth import TokenStore
+    from intercom.exchange.config import data_dir_of, load_exchange_config
+    from intercom.protocol.enums import Privilege
+
+    config = load_exchange_config(args.config)
+    if args.extension not in {e.number for e in config.extensions}:
+        raise ConfigError(args.config, "extensions", f"no extension {args.extension!r}")
+    try:
+        privileges = {Privilege(p) for p in args.privilege} or {Privilege.CALL}
+    except ValueError as exc:
+        names = ", ".join(p.value for p in Privilege)
+        print(f"error: {exc}; privileges are {names}", file=sys.stderr)
+        return 2
+    store = TokenStore(data_dir_of(config, args.config) / "tokens.db")
+    try:
+        print(store.create(args.extension, privileges, args.ttl))
+    finally:
+        store.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,242 @@
+"""Call: this client's own leg of a call."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from intercom.protocol.enums import CallState, CallType, EndCause, SessionState
+
+from .events import Event
+
+if TYPE_CHECKING:
+    from .camera import OzCamera
+    from .webclient import OzWebClient
+
+_DTMF_DIGITS = re.compile(r"^[0-9*#A-D]{1,32}$")
+
+
+class Message(str):
+    """A text message from the other party; it is the text itself, with its sender attached."""
+
+    sender: str
+
+    def __new__(cls, text: str, sender: str) -> Message:
+        obj = super().__new__(cls, text)
+        obj.sender = sender
+        return obj
+
+
+@dataclass(frozen=True)
+class DtmfEvent:
+    key: str
+    source: str  # "signalling" (Call.send_dtmf), "session" (Session.sendDtmf), "rtp", "inband"
+    sender: str
+
+
+class Call:
+    """Created by ``OzWebClient.create_call`` or delivered by ``onIncomingCall``.
+
+    Network methods are coroutines that return once the exchange acknowledged; the resulting
+    states arrive through ``on_call_state_changed``. A refusal raises ``OzError`` (and reaches
+    ``onErrorOccured``) and changes nothing.
+    """
+
+    def __init__(
+        self,
+        client: OzWebClient,
+        number: str,
+        call_type: CallType,
+        *,
+        incoming: bool = False,
+        call_id: str | None = None,
+        session_id: str | None = None,
+        other_party_name: str = "",
+    ) -> None:
+        self._client = client
+        self.call_id = call_id
+        self.session_id = session_id
+        self.dialed = number
+        self.call_type = call_type
+        self.incoming = incoming
+        self.other_party = number
+        self.other_party_name = other_party_name
+        self.other_privileges: frozenset[str] = frozenset()
+        self.state: CallState | None = CallState.RINGING if incoming else None
+        self.session_state: SessionState | None = None
+        self.end_cause: EndCause | None = None
+        self.end_message = ""
+        self.states_seen: list[CallState] = [self.state] if self.state else []
+        self.camera: OzCamera | None = None
+        self.remote_display: str | None = None
+        self.peer: str | None = None  # the caller's leg id, on an incoming call
+        self._changed = asyncio.Event()
+
+        self.on_call_state_changed: Event[[CallState]] = Event("onCallStateChanged")
+        self.on_message_received: Event[[Message]] = Event("onMessageReceived")
+        self.on_dtmf_received: Event[[DtmfEvent]] = Event("onDtmfReceived")
+        self.on_call_expiring: Event[[float]] = Event("onCallExpiring")
+        self.on_call_extended: Event[[float]] = Event("onCallExtended")
+        # Media negotiation and listeners, consumed by the media layer.
+        self.on_signal_received: Event[[dict[str, Any]]] = Event("onSignalReceived")
+        self.on_peer_changed: Event[[dict[str, Any]]] = Event("onPeerChanged")
+        self.on_listener_changed: Event[[dict[str, Any]]] = Event("onListenerChanged")
+        self.onCallStateChanged = self.on_call_state_changed
+        self.onMessageReceived = self.on_message_received
+        self.onDtmfReceived = self.on_dtmf_received
+
+    # ------------------------------------------------------------- queries
+
+    def get_call_state(self) -> CallState | None:
+        return self.state
+
+    def get_other_party(self) -> str:
+        return self.other_party
+
+    @property
+    def is_active(self) -> bool:
+        return self.state is not None and not self.state.is_final
+
+    # ------------------------------------------------------------- control
+
+    def _need_id(self) -> str:
+        if self.call_id is None:
+            raise RuntimeError("the call has not been started")
+        return self.call_id
+
+    async def _do(self, kind: str, **data: Any) -> dict[str, Any]:
+        return await self._client.request(kind, {"call_id": self._need_id(), **data})
+
+    async def start(self) -> None:
+        if self.call_id is not None:
+            raise RuntimeError("the call was already started")
+
+        def started(result: dict[str, Any]) -> None:
+            self.call_id = result["call_id"]
+            self.session_id = result["session_id"]
+            self._client._register_call(self)
+
+        await self._client.request(
+            "call.start",
+            {"number": self.dialed, "call_type": self.call_type.value},
+            on_result=started,
+        )
+
+    async def accept(self) -> None:
+        await self._do("call.accept")
+
+    async def reject(self) -> None:
+        await self._do("call.reject")
+
+    async def hang_up(self) -> None:
+        await self._do("call.hangup")
+
+    async def hold(self) -> None:
+        await self._do("call.hold")
+
+    async def un_hold(self) -> None:
+        await self._do("call.unhold")
+
+    async def forward(self, target: str) -> None:
+        if not target:
+            raise ValueError("forward needs a target number")
+        await self._do("call.forward", target=target)
+
+    async def transfer(self, target: str) -> None:
+        if not target:
+            raise ValueError("transfer needs a target number")
+        await self._do("call.transfer", target=target)
+
+    async def send_message(self, message: str) -> None:
+        if not isinstance(message, str):
+            raise TypeError("a message is text")
+        await self._do("call.message", text=message)
+
+    async def send_dtmf(self, digits: str) -> None:
+        if not isinstance(digits, str) or not _DTMF_DIGITS.match(digits.upper()):
+            raise ValueError(f"DTMF digits must be 0-9, *, #, A-D; got {digits!r}")
+        await self._do("call.dtmf", digits=digits.upper())
+
+    async def extend(self, seconds: int) -> float:
+        """Push the call's maximum-duration deadline back; returns the seconds now left."""
+        result = await self._do("call.extend", seconds=int(seconds))
+        return float(result["seconds_left"])
+
+    async def send_signal(self, kind: str, sdp: str = "", peer: str | None = None) -> None:
+        data: dict[str, Any] = {"kind": kind, "sdp": sdp}
+        if peer is not None:
+            data["peer"] = peer
+        await self._do("call.signal", **data)
+
+    def attach_camera(self, cam: OzCamera | None) -> None:
+        """Send this camera's video in the call (early media: before the answer too)."""
+        if cam is None:
+            raise ValueError("attachCamera needs a camera")
+        self.camera = cam
+
+    def set_remote_display(self, display_id: str = "local") -> None:
+        """Show the other party's video on the named display; one display per call."""
+        if not display_id:
+            raise ValueError("setRemoteDisplay needs a display id")
+        self.remote_display = display_id
+
+    async def wait_for(self, state: CallState | str, timeout: float = 10.0) -> None:
+        """Wait until the call has been in ``state`` (now or earlier); for scripts and tests."""
+        wanted = CallState(state)
+        async with asyncio.timeout(timeout):
+            while wanted not in self.states_seen:
+                if self.state is not None and self.state.is_final:
+                    raise RuntimeError(
+                        f"call ended {self.state.value} ({self.end_cause}) before {wanted.value}"
+                    )
+                self._changed.clear()
+                await self._changed.wait()
+
+    # ------------------------------------------------------------- events in
+
+    def _apply_state(self, data: dict[str, Any]) -> None:
+        state = CallState(data["state"])
+        self.session_id = data.get("session_id", self.session_id)
+        if data.get("session_state"):
+            self.session_state = SessionState(data["session_state"])
+        if data.get("other_party"):
+            self.other_party = data["other_party"]
+            self.other_party_name = data.get("other_party_name", "")
+        if "other_privileges" in data:
+            self.other_privileges = frozenset(data["other_privileges"])
+        if data.get("cause"):
+            self.end_cause = EndCause(data["cause"])
+        if data.get("message"):
+            self.end_message = data["message"]
+        if state is not CallState.ANSWERED:
+            self.state = state
+        self.states_seen.append(state)
+        self._changed.set()
+        self.on_call_state_changed.emit(state)
+
+    def _force_end(self, cause: EndCause) -> None:
+        """The connection to the exchange went away: the exchange has ended this leg too."""
+        if self.state is not None and self.state.is_final:
+            return
+        self.end_cause = cause
+        self.state = CallState.COMPLETED
+        self.states_seen.append(CallState.COMPLETED)
+        self._changed.set()
+        self.on_call_state_changed.emit(CallState.COMPLETED)
+
+    # ------------------------------------------------------------ seed names
+
+    hangUp = hang_up
+    unHold = un_hold
+    getCallState = get_call_state
+    getOtherParty = get_other_party
+    sendMessage = send_message
+    attachCamera = attach_camera
+    setRemoteDisplay = set_remote_display
+
+    def __repr__(self) -> str:
+        direction = "from" if self.incoming else "to"
+        state = self.state.value if self.state else "NEW"
+        return f"<Call {self.call_id} {direction} {self.other_party} {state}>"

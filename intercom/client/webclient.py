@@ -1,0 +1,581 @@
+"""OzWebClient: the connection to the exchange, and the entry point of the API."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import random
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from websockets.asyncio.client import ClientConnection
+from websockets.asyncio.client import connect as ws_connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+
+from intercom.protocol import messages as m
+from intercom.protocol.enums import (
+    CallType,
+    ConnectionState,
+    EndCause,
+    ExtensionStatus,
+    Privilege,
+    SessionState,
+)
+from intercom.protocol.errors import ErrorCode
+
+from .call import Call, DtmfEvent, Message
+from .directory import Extension, User
+from .errors import NotConnectedError, OzError
+from .events import Event
+from .helper import Helper
+from .session import Session
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PORT = 7777
+DEFAULT_SCHEME = "ws"
+REQUEST_TIMEOUT = 10.0
+
+
+def server_url(address: str) -> str:
+    """``host``, ``host:port``, ``[v6]:port`` or a full ``ws://``/``wss://`` URL."""
+    address = address.strip()
+    if not address:
+        raise ValueError("the server address is empty")
+    if "://" in address:
+        parts = urlsplit(address)
+        if parts.scheme not in ("ws", "wss", "http", "https") or not parts.hostname:
+            raise ValueError(f"not a WebSocket address: {address!r}")
+        scheme = {"http": "ws", "https": "wss"}.get(parts.scheme, parts.scheme)
+        port = parts.port or DEFAULT_PORT
+        host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+        return f"{scheme}://{host}:{port}{parts.path or '/'}"
+    match = re.fullmatch(r"\[([0-9a-fA-F:.]+)\](?::(\d+))?|([^:\[\]/]+)(?::(\d+))?", address)
+    if match is None:
+        raise ValueError(f"not a server address: {address!r}")
+    v6, v6port, name, port_text = match.groups()
+    host = f"[{v6}]" if v6 else name
+    return f"{DEFAULT_SCHEME}://{host}:{int(v6port or port_text or DEFAULT_PORT)}/"
+
+
+@dataclass(frozen=True)
+class ConnectionInfo:
+    """Payload of ``onConnectionStateChanged``; the seed reads ``info.State``."""
+
+    state: ConnectionState
+    extension: str | None = None
+    message: str = ""
+
+    @property
+    def State(self) -> ConnectionState:
+        return self.state
+
+
+@dataclass(frozen=True)
+class HistoryResult:
+    number_of_calls: int
+    calls: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def numberOfCalls(self) -> int:
+        return self.number_of_calls
+
+
+_HISTORY_KEYS = {
+    "pagenumber": "page_number",
+    "rowsperpage": "rows_per_page",
+    "from": "from",
+    "until": "until",
+    "to": "until",
+    "general": "general",
+    "direction": "direction",
+    "source": "source",
+    "destination": "destination",
+    "state": "state",
+    "dialed": "dialed",
+    "callerid": "caller_id",
+    "callid": "call_id",
+    "type": "type",
+    "extension": "extension",
+}
+
+
+def history_filters(filters: dict[str, Any] | None) -> dict[str, Any]:
+    """Accept the HTTP API's (``PageNumber``), camelCase and snake_case filter names."""
+    out: dict[str, Any] = {}
+    for key, value in (filters or {}).items():
+        norm = _HISTORY_KEYS.get(key.replace("_", "").lower())
+        if norm is None:
+            raise ValueError(f"unknown call history filter {key!r}")
+        if value is not None:
+            out[norm] = value
+    return out
+
+
+@dataclass
+class _Pending:
+    future: asyncio.Future[dict[str, Any]]
+    on_result: Callable[[dict[str, Any]], None] | None
+
+
+class OzWebClient:
+    """One connection to an exchange, logged in as one extension."""
+
+    def __init__(
+        self,
+        *,
+        reconnect: bool = True,
+        backoff_base: float = 0.25,
+        backoff_cap: float = 4.0,
+        request_timeout: float = REQUEST_TIMEOUT,
+    ) -> None:
+        self.reconnect = reconnect
+        self.backoff_base = backoff_base
+        self.backoff_cap = backoff_cap
+        self.request_timeout = request_timeout
+        self.state = ConnectionState.CONNECTION_CLOSED
+        self.extension: str | None = None
+        self.display_name = ""
+        self.privileges: frozenset[Privilege] = frozenset()
+        self.ice_servers: list[dict[str, Any]] = []
+        self.limits: dict[str, float] = {}
+        self.extensions: dict[str, Extension] = {}
+        self.outside_lines: dict[str, Extension] = {}
+        self.users: dict[str, User] = {}
+        self.sessions: dict[str, Session] = {}
+        self.clients: dict[str, dict[str, Any]] = {}
+        self.calls: dict[str, Call] = {}
+        self.helper = Helper(self)
+
+        self._url: str | None = None
+        self._login: dict[str, Any] = {}
+        self._ws: ClientConnection | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._pending: dict[int, _Pending] = {}
+        self._ids = itertools.count(1)
+        self._closing = False
+
+        E = Event
+        self.on_connection_state_changed: Event[[ConnectionInfo]] = E("onConnectionStateChanged")
+        self.on_client_state_changed: Event[[dict[str, Any]]] = E("onClientStateChanged")
+        self.on_incoming_call: Event[[Call]] = E("onIncomingCall")
+        self.on_error_occured: Event[[OzError]] = E("onErrorOccured")
+        self.on_call_history_info_received: Event[[HistoryResult]] = E("onCallHistoryInfoReceived")
+        self.on_extension_info_received: Event[[Extension]] = E("onExtensionInfoReceived")
+        self.on_extension_removed: Event[[Extension]] = E("onExtensionRemoved")
+        self.on_user_info_received: Event[[User]] = E("onUserInfoReceived")
+        self.on_user_removed: Event[[User]] = E("onUserRemoved")
+        self.on_session_created: Event[[Session]] = E("onSessionCreated")
+        self.on_session_closed: Event[[Session]] = E("onSessionClosed")
+        self.on_webphone_state_received: Event[[dict[str, Any]]] = E("onWebphoneStateReceived")
+        # The seed's spellings, the same Event objects.
+        self.onConnectionStateChanged = self.on_connection_state_changed
+        self.onClientStateChanged = self.on_client_state_changed
+        self.onIncomingCall = self.on_incoming_call
+        self.onErrorOccured = self.on_error_occured
+        self.onCallHistoryInfoReceived = self.on_call_history_info_received
+        self.onExtensionInfoReceived = self.on_extension_info_received
+        self.onExtensionRemoved = self.on_extension_removed
+        self.onUserInfoReceived = self.on_user_info_received
+        self.onUserRemoved = self.on_user_removed
+        self.onSessionCreated = self.on_session_created
+        self.onSessionClosed = self.on_session_closed
+        self.onWebphoneStateReceived = self.on_webphone_state_received
+
+    # ------------------------------------------------------------ connecting
+
+    @property
+    def connected(self) -> bool:
+        return self.state is ConnectionState.ACCESS_GRANTED
+
+    async def connect(
+        self,
+        server_address: str,
+        token: str,
+        properties: dict[str, Any] | None = None,
+        *,
+        password: str | None = None,
+    ) -> ConnectionState:
+        """Log in with a token, or with an extension number and its password (the password
+        given as ``password=`` or, as in the seed, as ``Password`` in ``properties``).
+
+        Returns the outcome, which is also delivered to ``onConnectionStateChanged``. Once
+        logged in, a lost connection is re-established with backoff and jitter.
+        """
+        if self._task is not None and not self._task.done():
+            raise RuntimeError("already connected; disconnect() first")
+        self._url = server_url(server_address)
+        props = dict(properties or {})
+        for key in [k for k in props if k.lower() == "password"]:
+            password = password if password is not None else str(props.pop(key))
+        self._login = {"properties": props}
+        if password is not None:
+            self._login.update(extension=token, password=password)
+        else:
+            self._login["token"] = token
+        self._closing = False
+        first: asyncio.Future[ConnectionState] = asyncio.get_running_loop().create_future()
+        self._task = asyncio.create_task(self._run(first))
+        return await first
+
+    async def disconnect(self) -> None:
+        self._closing = True
+        task, self._task = self._task, None
+        if self._ws is not None:
+            await self._ws.close()
+        if task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _run(self, first: asyncio.Future[ConnectionState]) -> None:
+        attempt = 0
+        was_granted = False
+        try:
+            while not self._closing:
+                state, ws, message = await self._open()
+                if not first.done():
+                    first.set_result(state)
+                if state is ConnectionState.ACCESS_GRANTED and ws is not None:
+                    attempt, was_granted = 0, True
+                    self._set_state(state)
+                    await self._read(ws)
+                    self._lost()
+                    self._set_state(ConnectionState.CONNECTION_CLOSED)
+                    if self._closing or not self.reconnect:
+                        return
+                    continue
+                if state is ConnectionState.ACCESS_DENIED or not was_granted:
+                    self._set_state(state, message)
+                    return
+                # Reconnecting after a loss: wait a jittered, growing delay.
+                delay = min(self.backoff_cap, self.backoff_base * 2**attempt)
+                attempt += 1
+                await asyncio.sleep(delay * random.uniform(0.5, 1.0))
+        finally:
+            if not first.done():
+                first.set_result(ConnectionState.CONNECTION_CLOSED)
+
+    async def _open(self) -> tuple[ConnectionState, ClientConnection | None, str]:
+        assert self._url is not None
+        try:
+            ws = await ws_connect(
+                self._url, compression=None, open_timeout=5, max_size=m.MAX_MESSAGE_BYTES * 4
+            )
+        except (OSError, InvalidHandshake, InvalidURI, TimeoutError) as exc:
+            return ConnectionState.CONNECTION_FAILED, None, str(exc)
+        try:
+            await ws.send(m.encode_request("login", self._login, 0))
+            async with asyncio.timeout(self.request_timeout):
+                frame = m.decode_server_frame(await ws.recv())
+        except (ConnectionClosed, TimeoutError, ValueError) as exc:
+            await ws.close()
+            return ConnectionState.CONNECTION_FAILED, None, str(exc)
+        if frame["type"] == "error":
+            await ws.close()
+            error = OzError.from_data(frame["data"])
+            if error.code == ErrorCode.AUTHENTICATION_FAILED:
+                return ConnectionState.ACCESS_DENIED, None, error.message
+            return ConnectionState.CONNECTION_FAILED, None, error.message
+        self._ws = ws
+        self._apply_snapshot(frame["data"])
+        return ConnectionState.ACCESS_GRANTED, ws, ""
+
+    def _set_state(self, state: ConnectionState, message: str = "") -> None:
+        self.state = state
+        self.on_connection_state_changed.emit(ConnectionInfo(state, self.extension, message))
+
+    def _lost(self) -> None:
+        """The connection is gone: the exchange has hung up our legs and forgotten us."""
+        self._ws = None
+        for pending in self._pending.values():
+            if not pending.future.done():
+                pending.future.set_exception(NotConnectedError())
+        self._pending.clear()
+        for call in list(self.calls.values()):
+            call._force_end(EndCause.DISCONNECTED)
+        self.calls.clear()
+
+    # ------------------------------------------------------------- snapshot
+
+    def _apply_snapshot(self, snap: dict[str, Any]) -> None:
+        self.extension = snap["extension"]
+        self.display_name = snap.get("displayName", "")
+        self.privileges = frozenset(Privilege(p) for p in snap.get("privileges", []))
+        self.ice_servers = list(snap.get("iceServers", []))
+        self.limits = dict(snap.get("limits", {}))
+        self.clients = {c["phoneNumber"]: c for c in snap.get("clients", [])}
+        for info in snap.get("extensions", []):
+            self._extension_info(info, self.extensions)
+        for info in snap.get("outsideLines", []):
+            self._extension_info(info, self.outside_lines)
+        for info in snap.get("users", []):
+            self._user_info(info)
+        fresh = {s["sessionId"]: s for s in snap.get("sessions", [])}
+        for session_id in list(self.sessions):
+            if session_id not in fresh:
+                self._session_closed(self.sessions[session_id].info)
+        for info in fresh.values():
+            self._session_event(info)
+
+    def _extension_info(self, info: dict[str, Any], table: dict[str, Extension]) -> None:
+        ext = table.get(info["id"])
+        if ext is None:
+            ext = table[info["id"]] = Extension(info)
+        else:
+            status = ExtensionStatus(info.get("status", ext.status.value))
+            ext.update({**info, "status": ext.status.value})
+            ext._set_status(status)
+        self.on_extension_info_received.emit(ext)
+
+    def _user_info(self, info: dict[str, Any]) -> None:
+        user = self.users.get(info["id"])
+        if user is None:
+            user = self.users[info["id"]] = User(info)
+        else:
+            user.update(info)
+        self.on_user_info_received.emit(user)
+
+    def _session_event(self, info: dict[str, Any]) -> None:
+        session = self.sessions.get(info["sessionId"])
+        if session is None:
+            session = self.sessions[info["sessionId"]] = Session(self, info)
+            self.on_session_created.emit(session)
+            return
+        if session.update(info):
+            session.on_session_state_changed.emit(session, SessionState(info["sessionState"]))
+
+    def _session_closed(self, info: dict[str, Any]) -> None:
+        session = self.sessions.pop(info["sessionId"], None)
+        if session is None:
+            return
+        changed = session.update(info)
+        session.closed = True
+        if changed:
+            session.on_session_state_changed.emit(session, SessionState(info["sessionState"]))
+        self.on_session_closed.emit(session)
+
+    # -------------------------------------------------------------- reading
+
+    async def _read(self, ws: ClientConnection) -> None:
+        try:
+            async for raw in ws:
+                try:
+                    frame = m.decode_server_frame(raw)
+                except ValueError:
+                    log.warning("ignoring a malformed frame from the exchange")
+                    continue
+                self._handle(frame)
+        except ConnectionClosed:
+            pass
+
+    def _handle(self, frame: dict[str, Any]) -> None:
+        kind, data = frame["type"], frame.get("data", {})
+        request_id = frame.get("id")
+        if kind in ("result", "error") and request_id is not None:
+            pending = self._pending.pop(request_id, None)
+            if pending is None or pending.future.done():
+                return
+            if kind == "result":
+                if pending.on_result is not None:
+                    pending.on_result(data)
+                pending.future.set_result(data)
+            else:
+                error = OzError.from_data(data)
+                pending.future.set_exception(error)
+                self.on_error_occured.emit(error)
+            return
+        handler = self._events.get(kind)
+        if handler is None:
+            log.debug("ignoring event %s", kind)
+            return
+        handler(self, data)
+
+    def _call_event(self, data: dict[str, Any]) -> Call | None:
+        return self.calls.get(data.get("call_id", ""))
+
+    def _on_error(self, data: dict[str, Any]) -> None:
+        self.on_error_occured.emit(OzError.from_data(data))
+
+    def _on_incoming(self, data: dict[str, Any]) -> None:
+        call = Call(
+            self,
+            data["caller"],
+            CallType(data.get("call_type", "AUDIO")),
+            incoming=True,
+            call_id=data["call_id"],
+            session_id=data.get("session_id"),
+            other_party_name=data.get("caller_name", ""),
+        )
+        call.dialed = data.get("dialed", call.dialed)
+        call.other_privileges = frozenset(data.get("other_privileges", []))
+        call.peer = data.get("peer")
+        self.calls[data["call_id"]] = call
+        self.on_incoming_call.emit(call)
+
+    def _on_call_state(self, data: dict[str, Any]) -> None:
+        call = self._call_event(data)
+        if call is None:
+            return
+        call._apply_state(data)
+        if call.state is not None and call.state.is_final:
+            self.calls.pop(data["call_id"], None)
+
+    def _on_message(self, data: dict[str, Any]) -> None:
+        call = self._call_event(data)
+        if call is not None:
+            call.on_message_received.emit(Message(data["text"], data.get("from", "")))
+
+    def _on_dtmf(self, data: dict[str, Any]) -> None:
+        call = self._call_event(data)
+        if call is not None:
+            call.on_dtmf_received.emit(
+                DtmfEvent(data["key"], data.get("source", "signalling"), data.get("from", ""))
+            )
+
+    def _call_emit(self, data: dict[str, Any], event: str, value: Any) -> None:
+        call = self._call_event(data)
+        if call is not None:
+            getattr(call, event).emit(value)
+
+    def _on_client_state(self, data: dict[str, Any]) -> None:
+        if data.get("status") == "ONLINE":
+            self.clients[data["phoneNumber"]] = data
+        else:
+            self.clients.pop(data["phoneNumber"], None)
+        self.on_client_state_changed.emit(data)
+
+    def _on_extension_removed(self, data: dict[str, Any]) -> None:
+        ext = self.extensions.pop(data["id"], None) or self.outside_lines.pop(data["id"], None)
+        if ext is not None:
+            self.on_extension_removed.emit(ext)
+
+    def _on_extension_status(self, data: dict[str, Any]) -> None:
+        ext = self.extensions.get(data["id"])
+        if ext is not None:
+            ext._set_status(ExtensionStatus(data["status"]))
+
+    def _on_user_removed(self, data: dict[str, Any]) -> None:
+        user = self.users.pop(data["id"], None)
+        if user is not None:
+            self.on_user_removed.emit(user)
+
+    _events: dict[str, Callable[[OzWebClient, dict[str, Any]], None]] = {
+        "error": _on_error,
+        "call.incoming": _on_incoming,
+        "call.state": _on_call_state,
+        "call.message": _on_message,
+        "call.dtmf": _on_dtmf,
+        "call.warning": lambda c, d: c._call_emit(d, "on_call_expiring", float(d["seconds_left"])),
+        "call.extended": lambda c, d: c._call_emit(d, "on_call_extended", float(d["seconds_left"])),
+        "call.signal": lambda c, d: c._call_emit(d, "on_signal_received", d),
+        "call.peer": lambda c, d: c._call_emit(d, "on_peer_changed", d),
+        "call.listener": lambda c, d: c._call_emit(d, "on_listener_changed", d),
+        "client.state": _on_client_state,
+        "session.created": lambda c, d: c._session_event(d),
+        "session.state": lambda c, d: c._session_event(d),
+        "session.closed": lambda c, d: c._session_closed(d),
+        "extension.info": lambda c, d: c._extension_info(
+            d, c.outside_lines if d.get("isOutsideLine") else c.extensions
+        ),
+        "extension.removed": _on_extension_removed,
+        "extension.status": _on_extension_status,
+        "user.info": lambda c, d: c._user_info(d),
+        "user.removed": _on_user_removed,
+    }
+
+    # ------------------------------------------------------------- requests
+
+    async def request(
+        self,
+        kind: str,
+        data: dict[str, Any],
+        on_result: Callable[[dict[str, Any]], None] | None = None,
+    ) -> dict[str, Any]:
+        """Send one request and wait for the exchange's answer.
+
+        ``on_result`` runs in the reader as the answer arrives, before any later event is
+        handled, so that events about what the request created are never missed."""
+        ws = self._ws
+        if ws is None or not self.connected:
+            error = NotConnectedError()
+            self.on_error_occured.emit(error)
+            raise error
+        request_id = next(self._ids)
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._pending[request_id] = _Pending(future, on_result)
+        try:
+            await ws.send(m.encode_request(kind, data, request_id))
+            async with asyncio.timeout(self.request_timeout):
+                return await future
+        except ConnectionClosed:
+            raise NotConnectedError() from None
+        finally:
+            self._pending.pop(request_id, None)
+
+    def _register_call(self, call: Call) -> None:
+        assert call.call_id is not None
+        self.calls[call.call_id] = call
+
+    # ----------------------------------------------------------------- API
+
+    def create_call(self, dialed_number: str, call_type: CallType | str = CallType.AUDIO) -> Call:
+        """A new outgoing call; nothing is dialled until ``await call.start()``."""
+        if not dialed_number:
+            raise ValueError("createCall needs a number")
+        return Call(self, dialed_number, CallType(call_type))
+
+    async def setup_call(self, caller: str, callee: str) -> str:
+        """Click-to-call: ring ``caller``'s devices; once one answers, dial ``callee``."""
+        if not caller or not callee:
+            raise ValueError("setupCall needs a caller and a callee")
+        result = await self.request("setup_call", {"caller": caller, "callee": callee})
+        return str(result["session_id"])
+
+    async def get_call_history(self, filters: dict[str, Any] | None = None) -> HistoryResult:
+        result = await self.request("history.query", history_filters(filters))
+        history = HistoryResult(int(result["numberOfCalls"]), list(result["calls"]))
+        self.on_call_history_info_received.emit(history)
+        return history
+
+    async def check_webphone_state(
+        self,
+        server_address: str,
+        webphone_id: str,
+        callback: Callable[[dict[str, Any]], Any] | None = None,
+    ) -> dict[str, Any]:
+        """Is this webphone (extension) online? Works before logging in too."""
+        url = server_url(server_address)
+        if self.connected and url == self._url:
+            info = await self.request("webphone.state", {"webphone_id": webphone_id})
+        else:
+            info = await self._one_shot(url, "webphone.state", {"webphone_id": webphone_id})
+        self.on_webphone_state_received.emit(info)
+        if callback is not None:
+            callback(info)
+        return info
+
+    async def _one_shot(self, url: str, kind: str, data: dict[str, Any]) -> dict[str, Any]:
+        try:
+            async with ws_connect(url, compression=None, open_timeout=5) as ws:
+                await ws.send(m.encode_request(kind, data, 1))
+                async with asyncio.timeout(self.request_timeout):
+                    frame = m.decode_server_frame(await ws.recv())
+        except (OSError, InvalidHandshake, ConnectionClosed, TimeoutError) as exc:
+            error = OzError(0, "ConnectionFailed", f"cannot reach {url}: {exc}")
+            self.on_error_occured.emit(error)
+            raise error from None
+        if frame["type"] == "error":
+            error = OzError.from_data(frame["data"])
+            self.on_error_occured.emit(error)
+            raise error
+        return dict(frame["data"])
+
+    createCall = create_call
+    setupCall = setup_call
+    getCallHistory = get_call_history
+    checkWebphoneState = check_webphone_state

@@ -1,0 +1,92 @@
+"""``intercom demo``: the embedded default, on one machine, in one command.
+
+The demo directory: extension 100 is the door station "Front door", 201 and 202 are the
+residents "Flat 1" and "Flat 2", 900 is a concierge with session privileges, and ring group
+200 rings 201 and 202 in parallel. Passwords are random per data directory and kept there.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sys
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from intercom.exchange.server import Exchange
+
+DEMO_EXTENSIONS = [
+    ("100", "station", "Front door", ["call", "door"]),
+    ("201", "webphone", "Flat 1", ["call", "door", "history"]),
+    ("202", "webphone", "Flat 2", ["call", "door", "history"]),
+    ("900", "webphone", "Concierge", ["call", "monitor", "modify", "directory", "history", "door"]),
+]
+
+
+def demo_config(data_dir: Path, port: int) -> Path:
+    """Write (once) the demo's exchange configuration, keeping passwords already made."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    secrets_file = data_dir / "passwords.toml"
+    passwords: dict[str, str] = {}
+    if secrets_file.exists():
+        import tomllib
+
+        passwords = tomllib.loads(secrets_file.read_text())
+    for number, *_ in DEMO_EXTENSIONS:
+        passwords.setdefault(number, secrets.token_urlsafe(9))
+    secrets_file.write_text(tomli_w.dumps(passwords))
+    secrets_file.chmod(0o600)
+    config: dict[str, Any] = {
+        "exchange": {"host": "127.0.0.1", "port": port, "data_dir": "."},
+        "extensions": [
+            {
+                "number": number,
+                "type": kind,
+                "display_name": name,
+                "password": passwords[number],
+                "privileges": privileges,
+            }
+            for number, kind, name, privileges in DEMO_EXTENSIONS
+        ],
+        "users": [
+            {"id": "flat1", "full_name": "Flat 1", "extensions": ["201"]},
+            {"id": "flat2", "full_name": "Flat 2", "extensions": ["202"]},
+            {"id": "concierge", "full_name": "Concierge", "extensions": ["900"]},
+        ],
+        "ring_groups": [
+            {
+                "number": "200",
+                "name": "All flats",
+                "strategy": "parallel",
+                "members": ["201", "202"],
+            }
+        ],
+        "outside_lines": [
+            {"id": "pstn", "type": "sip", "display_name": "Phone line", "prefix": "0"}
+        ],
+    }
+    path = data_dir / "exchange.toml"
+    path.write_text(tomli_w.dumps(config))
+    path.chmod(0o600)
+    return path
+
+
+def demo_logins(config_path: Path) -> list[str]:
+    import tomllib
+
+    raw = tomllib.loads(config_path.read_text())
+    return [f"extension {e['number']} password {e['password']}" for e in raw["extensions"]]
+
+
+async def run_demo(data_dir: Path, port: int) -> None:
+    path = demo_config(data_dir, port)
+    exchange = Exchange.from_file(path)
+
+    def ready() -> None:
+        print(f"intercom demo running: {exchange.url}", flush=True)
+        for line in demo_logins(path):
+            print(line, flush=True)
+        print("Press Ctrl+C to stop.", file=sys.stderr, flush=True)
+
+    await exchange.serve_forever(on_ready=ready)

@@ -1,0 +1,123 @@
+"""The exchange's configuration file: listener, limits and the directory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from intercom.configfile import load_toml
+from intercom.protocol.enums import Privilege
+
+Number = Annotated[
+    str, StringConstraints(min_length=1, max_length=32, pattern=r"^[0-9A-Za-z*#+._@-]+$")
+]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class IceServer(Strict):
+    urls: list[str]
+    username: str | None = None
+    credential: str | None = None
+
+
+class ExchangeSettings(Strict):
+    host: str = "0.0.0.0"
+    port: Annotated[int, Field(ge=0, le=65535)] = 7777
+    data_dir: str = "data"
+    ring_timeout: Annotated[float, Field(gt=0, le=600)] = 30.0
+    max_call_duration: Annotated[float, Field(gt=0, le=86400)] = 3600.0
+    call_warning: Annotated[float, Field(ge=0, le=600)] = 10.0
+    auth_timeout: Annotated[float, Field(gt=0, le=120)] = 10.0
+    rate_limit: Annotated[float, Field(gt=0)] = 50.0
+    rate_burst: Annotated[int, Field(ge=1)] = 200
+    ping_interval: Annotated[float, Field(gt=0)] = 20.0
+    ping_timeout: Annotated[float, Field(gt=0)] = 20.0
+    public_webphone_state: bool = True
+    ice_servers: list[IceServer] = Field(default_factory=list)
+
+
+class ExtensionConfig(Strict):
+    number: Number
+    type: Annotated[str, StringConstraints(min_length=1, max_length=32)] = "webphone"
+    display_name: str = ""
+    password: str | None = None
+    privileges: list[Privilege] = Field(default_factory=lambda: [Privilege.CALL])
+
+
+class UserConfig(Strict):
+    id: Number
+    full_name: str = ""
+    email: str = ""
+    phone: str = ""
+    mobile: str = ""
+    extensions: list[Number] = Field(default_factory=list)
+
+
+class OutsideLineConfig(Strict):
+    id: Number
+    type: Annotated[str, StringConstraints(min_length=1, max_length=32)] = "sip"
+    display_name: str = ""
+    prefix: Number | None = None
+
+
+class RingGroupConfig(Strict):
+    number: Number
+    name: str = ""
+    strategy: Literal["parallel", "sequential"] = "parallel"
+    members: Annotated[list[Number], Field(min_length=1)]
+    member_timeout: Annotated[float, Field(gt=0, le=600)] = 15.0
+
+
+class ExchangeConfig(Strict):
+    exchange: ExchangeSettings = Field(default_factory=ExchangeSettings)
+    extensions: list[ExtensionConfig] = Field(default_factory=list)
+    users: list[UserConfig] = Field(default_factory=list)
+    outside_lines: list[OutsideLineConfig] = Field(default_factory=list)
+    ring_groups: list[RingGroupConfig] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _check_references(self) -> ExchangeConfig:
+        seen: dict[str, str] = {}
+
+        def claim(number: str, what: str) -> None:
+            if number in seen:
+                raise ValueError(f"number {number!r} of {what} is already used by {seen[number]}")
+            seen[number] = what
+
+        for i, ext in enumerate(self.extensions):
+            claim(ext.number, f"extensions[{i}]")
+        for i, group in enumerate(self.ring_groups):
+            claim(group.number, f"ring_groups[{i}]")
+            for member in group.members:
+                if member not in seen or not seen[member].startswith("extensions"):
+                    raise ValueError(
+                        f"ring_groups[{i}] member {member!r} is not a configured extension"
+                    )
+        for i, line in enumerate(self.outside_lines):
+            claim(line.id, f"outside_lines[{i}]")
+        user_ids: set[str] = set()
+        for i, user in enumerate(self.users):
+            if user.id in user_ids:
+                raise ValueError(f"users[{i}] id {user.id!r} is used twice")
+            user_ids.add(user.id)
+            for number in user.extensions:
+                if number not in seen or not seen[number].startswith("extensions"):
+                    raise ValueError(
+                        f"users[{i}] extension {number!r} is not a configured extension"
+                    )
+        return self
+
+
+def load_exchange_config(path: Path | str) -> ExchangeConfig:
+    return load_toml(path, ExchangeConfig)
+
+
+def data_dir_of(config: ExchangeConfig, config_path: Path | str) -> Path:
+    """The data directory, relative paths being taken from the configuration file's folder."""
+    path = Path(config.exchange.data_dir)
+    return path if path.is_absolute() else Path(config_path).resolve().parent / path

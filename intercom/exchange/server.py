@@ -1,0 +1,449 @@
+"""The exchange's network face: WebSocket connections, login, rate limits and reloads."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import signal
+import time
+from collections.abc import Callable, Coroutine, Iterable
+from http import HTTPStatus
+from pathlib import Path
+from typing import Any
+
+from websockets.asyncio.server import Server, ServerConnection, broadcast, serve
+from websockets.datastructures import Headers
+from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request as HttpRequest
+from websockets.http11 import Response as HttpResponse
+
+from intercom import __version__
+from intercom.protocol import messages as m
+from intercom.protocol.enums import Privilege, WebphoneState
+from intercom.protocol.errors import ErrorCode, ProtocolError
+
+from .auth import Authenticator, Grant, TokenStore
+from .config import ExchangeConfig, data_dir_of, load_exchange_config
+from .directory import Directory, outside_line_info, user_info
+from .history import HistoryStore
+from .switch import Endpoint, Switch
+
+log = logging.getLogger(__name__)
+
+CLOSE_AUTH_FAILED = 4001
+CLOSE_AUTH_TIMEOUT = 4002
+CLOSE_REMOVED = 4003
+CLOSE_ABUSE = 4008
+
+
+class TokenBucket:
+    """Allows ``rate`` messages a second with bursts of ``burst``."""
+
+    __slots__ = ("burst", "last", "rate", "tokens")
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate = rate
+        self.burst = float(burst)
+        self.tokens = float(burst)
+        self.last = time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.last) * self.rate)
+        self.last = now
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return True
+        return False
+
+
+class Connection:
+    """One WebSocket client. Implements the switch's ``Endpoint``."""
+
+    __slots__ = ("conn_id", "extension", "privileges", "properties", "ws")
+
+    def __init__(
+        self, ws: ServerConnection, conn_id: int, grant: Grant, properties: dict[str, Any]
+    ):
+        self.ws = ws
+        self.conn_id = conn_id
+        self.extension = grant.extension
+        self.privileges = grant.privileges
+        self.properties = properties
+
+    def send(self, message: str) -> None:
+        broadcast((self.ws,), message)
+
+
+def send_many(endpoints: Iterable[Endpoint], message: str) -> None:
+    broadcast([ep.ws for ep in endpoints if isinstance(ep, Connection)], message)
+
+
+Handler = Callable[[Connection, Any], dict[str, Any] | None]
+
+
+class Exchange:
+    """The phone system: owns the directory, the switch, the stores and the listener."""
+
+    def __init__(
+        self,
+        config: ExchangeConfig,
+        config_path: Path | str,
+        *,
+        host: str | None = None,
+        port: int | None = None,
+    ) -> None:
+        self.config = config
+        self.config_path = Path(config_path)
+        self.host = host if host is not None else config.exchange.host
+        self._port = port if port is not None else config.exchange.port
+        data_dir = data_dir_of(config, config_path)
+        self.directory = Directory(config)
+        self.history = HistoryStore(data_dir / "history.db")
+        self.tokens = TokenStore(data_dir / "tokens.db")
+        self.auth = Authenticator(self.directory, self.tokens)
+        self.switch = Switch(self.directory, self.history, config.exchange, send_many)
+        self._server: Server | None = None
+        self._conn_ids = itertools.count(1)
+        self._connections: dict[int, Connection] = {}
+        self._handlers = self._build_handlers()
+        self._background: set[asyncio.Task[None]] = set()
+
+    @classmethod
+    def from_file(cls, path: Path | str, **kwargs: Any) -> Exchange:
+        return cls(load_exchange_config(path), path, **kwargs)
+
+    # ------------------------------------------------------------------ life
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            return self._port
+        sock = next(iter(self._server.sockets))
+        return int(sock.getsockname()[1])
+
+    @property
+    def url(self) -> str:
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
+        return f"ws://{host}:{self.port}/"
+
+    async def start(self) -> None:
+        settings = self.config.exchange
+        self._server = await serve(
+            self._handle,
+            self.host,
+            self._port,
+            compression=None,  # small JSON, many connections: deflate costs ~3x the memory
+            max_size=m.MAX_MESSAGE_BYTES,
+            max_queue=32,
+            ping_interval=settings.ping_interval,
+            ping_timeout=settings.ping_timeout,
+            process_request=self._process_request,
+            server_header=f"intercom/{__version__}",
+        )
+        log.info("exchange listening on %s", self.url)
+
+    async def stop(self) -> None:
+        self.switch.abort_all()
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+        self.history.close()
+        self.tokens.close()
+
+    async def serve_forever(
+        self, stop: asyncio.Event | None = None, on_ready: Callable[[], None] | None = None
+    ) -> None:
+        """Serve until SIGINT/SIGTERM (or ``stop``); SIGHUP reloads the configuration."""
+        await self.start()
+        if on_ready is not None:
+            on_ready()
+        stop = stop or asyncio.Event()
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGHUP, self.reload)
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            await stop.wait()
+        finally:
+            for sig in (signal.SIGHUP, signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+            await self.stop()
+
+    def _process_request(self, conn: ServerConnection, request: HttpRequest) -> HttpResponse | None:
+        if request.path == "/healthz":
+            body = b"ok\n"
+            headers = Headers([("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+            return HttpResponse(HTTPStatus.OK, "OK", headers, body)
+        return None
+
+    # --------------------------------------------------------------- reload
+
+    def reload(self) -> bool:
+        """Re-read the configuration file (SIGHUP). Bad files change nothing."""
+        try:
+            config = load_exchange_config(self.config_path)
+        except Exception as exc:
+            log.error("reload refused, configuration unchanged: %s", exc)
+            return False
+        self.apply(config)
+        return True
+
+    def apply(self, config: ExchangeConfig) -> None:
+        old, new = self.directory, Directory(config)
+        sw = self.switch
+        self.config = config
+        self.directory = self.auth.directory = sw.directory = new
+        sw.settings = config.exchange
+        for number in old.extensions.keys() - new.extensions.keys():
+            for ep in list(sw.endpoints.get(number, {}).values()):
+                if isinstance(ep, Connection):
+                    self._in_background(ep.ws.close(CLOSE_REMOVED, "extension removed"))
+            self.tokens.revoke_extension(number)
+            self._to_directory_watchers(number, "extension.removed", {"id": number})
+        for number, ext in new.extensions.items():
+            before = old.extensions.get(number)
+            if before == ext and old.user_of_extension.get(number) == new.user_of_extension.get(
+                number
+            ):
+                continue
+            info = new.extension_info(number, sw.extension_status(number))
+            self._to_directory_watchers(number, "extension.info", info)
+        for line_id in old.outside_lines.keys() - new.outside_lines.keys():
+            send_many(sw.watchers.values(), m.encode("extension.removed", {"id": line_id}))
+        for line_id, line in new.outside_lines.items():
+            if old.outside_lines.get(line_id) != line:
+                send_many(sw.watchers.values(), m.encode("extension.info", outside_line_info(line)))
+        for user_id in old.users.keys() - new.users.keys():
+            send_many(sw.watchers.values(), m.encode("user.removed", {"id": user_id}))
+        for user_id, user in new.users.items():
+            if old.users.get(user_id) != user:
+                send_many(sw.watchers.values(), m.encode("user.info", user_info(user)))
+        log.info("configuration reloaded")
+
+    def _in_background(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    def _to_directory_watchers(self, number: str, kind: str, data: dict[str, Any]) -> None:
+        audience = dict(self.switch.watchers)
+        audience.update(self.switch.endpoints.get(number, {}))
+        send_many(audience.values(), m.encode(kind, data))
+
+    # ------------------------------------------------------------ connection
+
+    async def _handle(self, ws: ServerConnection) -> None:
+        conn = await self._login_phase(ws)
+        if conn is None:
+            return
+        self._connections[conn.conn_id] = conn
+        bucket = TokenBucket(self.config.exchange.rate_limit, self.config.exchange.rate_burst)
+        strikes = 0
+        try:
+            async for raw in ws:
+                if not bucket.take():
+                    strikes += 1
+                    conn.send(
+                        m.encode_error(
+                            ProtocolError(ErrorCode.RATE_LIMITED, "too many messages; slow down")
+                        )
+                    )
+                    if strikes > 2 * self.config.exchange.rate_burst:
+                        await ws.close(CLOSE_ABUSE, "rate limit exceeded")
+                        break
+                    continue
+                strikes = 0
+                reply = self._dispatch(conn, raw)
+                if reply is not None:
+                    conn.send(reply)
+        except ConnectionClosed:
+            pass
+        finally:
+            self._connections.pop(conn.conn_id, None)
+            self.switch.detach(conn)
+
+    async def _login_phase(self, ws: ServerConnection) -> Connection | None:
+        try:
+            async with asyncio.timeout(self.config.exchange.auth_timeout):
+                async for raw in ws:
+                    try:
+                        request = m.decode_request(raw)
+                    except ProtocolError as exc:
+                        await ws.send(m.encode_error(exc))
+                        continue
+                    if request.type == "webphone.state":
+                        assert isinstance(request.data, m.WebphoneStateQuery)
+                        await ws.send(self._webphone_state_reply(request, public=True))
+                        continue
+                    if request.type != "login":
+                        await ws.send(
+                            m.encode_error(
+                                ProtocolError(
+                                    ErrorCode.AUTHENTICATION_REQUIRED,
+                                    "log in first",
+                                    request.id,
+                                )
+                            )
+                        )
+                        continue
+                    assert isinstance(request.data, m.Login)
+                    login = request.data
+                    grant = self.auth.authenticate(login.token, login.extension, login.password)
+                    if grant is None:
+                        await ws.send(
+                            m.encode_error(
+                                ProtocolError(
+                                    ErrorCode.AUTHENTICATION_FAILED,
+                                    "unknown token, or wrong extension or password",
+                                    request.id,
+                                )
+                            )
+                        )
+                        await ws.close(CLOSE_AUTH_FAILED, "authentication failed")
+                        return None
+                    conn = Connection(ws, next(self._conn_ids), grant, dict(login.properties))
+                    await ws.send(m.encode_result(request.id, self._snapshot(conn)))
+                    self.switch.attach(conn)
+                    return conn
+        except TimeoutError:
+            await ws.close(CLOSE_AUTH_TIMEOUT, "no login in time")
+        except ConnectionClosed:
+            pass
+        return None
+
+    def _snapshot(self, conn: Connection) -> dict[str, Any]:
+        """What a client replicates at login, limited to what its privileges let it see."""
+        d, sw = self.directory, self.switch
+        sees_all = Privilege.DIRECTORY in conn.privileges
+        numbers = list(d.extensions) if sees_all else [conn.extension]
+        own_user = d.user_of_extension.get(conn.extension)
+        users = list(d.users.values()) if sees_all else [d.users[own_user]] if own_user else []
+        snapshot: dict[str, Any] = {
+            "extension": conn.extension,
+            "displayName": d.display_name(conn.extension),
+            "connId": conn.conn_id,
+            "privileges": sorted(p.value for p in conn.privileges),
+            "extensions": [
+                d.extension_info(n, sw.extension_status(n)) for n in numbers if n in d.extensions
+            ],
+            "outsideLines": [outside_line_info(line) for line in d.outside_lines.values()]
+            if sees_all
+            else [],
+            "users": [user_info(u) for u in users],
+            "clients": [
+                sw.presence(ep, online=True)
+                for conns in sw.endpoints.values()
+                for ep in conns.values()
+            ]
+            if sees_all
+            else [],
+            "sessions": [sw.session_info(s) for s in sw.sessions.values()]
+            if Privilege.MONITOR in conn.privileges
+            else [],
+            "iceServers": [
+                s.model_dump(exclude_none=True) for s in self.config.exchange.ice_servers
+            ],
+            "limits": {
+                "ringTimeout": self.config.exchange.ring_timeout,
+                "maxCallDuration": self.config.exchange.max_call_duration,
+                "callWarning": self.config.exchange.call_warning,
+            },
+            "server": {"version": __version__, "protocol": m.PROTOCOL_VERSION},
+        }
+        return snapshot
+
+    def _webphone_state_reply(self, request: m.Request, public: bool) -> str:
+        assert isinstance(request.data, m.WebphoneStateQuery)
+        number = request.data.webphone_id
+        if public and not self.config.exchange.public_webphone_state:
+            return m.encode_error(
+                ProtocolError(ErrorCode.AUTHENTICATION_REQUIRED, "log in first", request.id)
+            )
+        if number not in self.directory.extensions:
+            state = WebphoneState.NOT_FOUND
+        elif number in self.switch.endpoints:
+            state = WebphoneState.ONLINE
+        else:
+            state = WebphoneState.OFFLINE
+        return m.encode_result(request.id, {"webphoneId": number, "state": state.value})
+
+    # -------------------------------------------------------------- dispatch
+
+    def _dispatch(self, conn: Connection, raw: str | bytes) -> str | None:
+        try:
+            request = m.decode_request(raw)
+        except ProtocolError as exc:
+            return m.encode_error(exc)
+        if request.type == "webphone.state":
+            return self._webphone_state_reply(request, public=False)
+        handler = self._handlers.get(request.type)
+        try:
+            if handler is None:
+                raise ProtocolError(
+                    ErrorCode.INAPPROPRIATE_COMMAND, f"{request.type} is not allowed now"
+                )
+            result = handler(conn, request.data)
+        except ProtocolError as exc:
+            exc.request_id = request.id
+            return m.encode_error(exc)
+        except Exception:
+            log.exception("request %s failed", request.type)
+            return m.encode_error(
+                ProtocolError(ErrorCode.INTERNAL_ERROR, "internal error", request.id)
+            )
+        return m.encode_result(request.id, result or {})
+
+    def _build_handlers(self) -> dict[str, Handler]:
+        sw = self.switch
+
+        def history(conn: Connection, q: m.HistoryQuery) -> dict[str, Any]:
+            own = Privilege.HISTORY not in conn.privileges
+            if own and q.extension is not None and q.extension != conn.extension:
+                raise ProtocolError(
+                    ErrorCode.FORBIDDEN,
+                    "the history of another extension needs the 'history' privilege",
+                )
+            page = self.history.query(q, only_extension=conn.extension if own else None)
+            return {"numberOfCalls": page.total, "calls": page.records}
+
+        def logout(conn: Connection, _: m.Empty) -> None:
+            self._in_background(conn.ws.close(1000, "logged out"))
+
+        table: dict[str, Callable[..., dict[str, Any] | None]] = {
+            "logout": logout,
+            "call.start": lambda c, d: sw.start_call(c, d.number, d.call_type),
+            "call.accept": lambda c, d: sw.accept(c, d.call_id),
+            "call.reject": lambda c, d: sw.reject(c, d.call_id),
+            "call.hangup": lambda c, d: sw.hangup(c, d.call_id),
+            "call.hold": lambda c, d: sw.set_hold(c, d.call_id, True),
+            "call.unhold": lambda c, d: sw.set_hold(c, d.call_id, False),
+            "call.forward": lambda c, d: sw.forward(c, d.call_id, d.target),
+            "call.transfer": lambda c, d: sw.transfer(c, d.call_id, d.target),
+            "call.message": lambda c, d: sw.send_message(c, d.call_id, d.text),
+            "call.dtmf": lambda c, d: sw.send_dtmf(c, d.call_id, d.digits),
+            "call.extend": lambda c, d: sw.extend(c, d.call_id, d.seconds),
+            "call.signal": lambda c, d: sw.relay_signal(c, d.call_id, d.kind, d.sdp, d.peer),
+            "setup_call": lambda c, d: sw.setup_call(c, d.caller, d.callee),
+            "history.query": history,
+            "session.blind_transfer": lambda c, d: sw.session_blind_transfer(
+                c, d.session_id, d.transferor, d.target
+            ),
+            "session.close": lambda c, d: sw.session_close(c, d.session_id),
+            "session.close_with_hangup": lambda c, d: sw.session_hangup(c, d.session_id),
+            "session.hangup": lambda c, d: sw.session_hangup(c, d.session_id),
+            "session.forward": lambda c, d: sw.session_forward(c, d.session_id, d.target),
+            "session.hold": lambda c, d: sw.session_hold(c, d.session_id, True),
+            "session.unhold": lambda c, d: sw.session_hold(c, d.session_id, False),
+            "session.send_dtmf": lambda c, d: sw.session_dtmf(c, d.session_id, d.key, d.party),
+            "session.start_listen": lambda c, d: sw.session_listen(c, d.session_id, True),
+            "session.stop_listen": lambda c, d: sw.session_listen(c, d.session_id, False),
+        }
+        return table
+
+
+async def run_exchange(config_path: Path | str, host: str | None, port: int | None) -> None:
+    exchange = Exchange.from_file(config_path, host=host, port=port)
+    await exchange.serve_forever()

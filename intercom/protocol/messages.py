@@ -1,0 +1,290 @@
+"""Wire messages: one JSON object per WebSocket text frame.
+
+Every frame is ``{"v": 1, "type": str, "id": int | null, "data": object}``. A request carries an
+``id``; the exchange answers it with ``result`` or ``error`` bearing the same ``id``. Events carry
+no ``id``. Requests are validated here, at the edge, so the exchange only sees well-formed data.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from .enums import CallType, Party
+from .errors import ErrorCode, ProtocolError
+
+PROTOCOL_VERSION = 1
+MAX_MESSAGE_BYTES = 64 * 1024
+MAX_TEXT_MESSAGE_CHARS = 1000
+MAX_SDP_CHARS = 32 * 1024
+MAX_PROPERTIES_BYTES = 4096
+MAX_REQUEST_ID = 2**53 - 1
+
+Number = Annotated[
+    str, StringConstraints(min_length=1, max_length=32, pattern=r"^[0-9A-Za-z*#+._@-]+$")
+]
+Identifier = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+DtmfKey = Annotated[str, StringConstraints(pattern=r"^[0-9*#A-Da-d]$")]
+DtmfDigits = Annotated[
+    str, StringConstraints(min_length=1, max_length=32, pattern=r"^[0-9*#A-D]+$")
+]
+Text = Annotated[str, StringConstraints(max_length=MAX_TEXT_MESSAGE_CHARS)]
+
+
+class Payload(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Login(Payload):
+    token: Annotated[str, StringConstraints(max_length=256)] | None = None
+    extension: Number | None = None
+    password: Annotated[str, StringConstraints(max_length=256)] | None = None
+    properties: dict[str, Any] = Field(default_factory=dict)
+
+
+class CallStart(Payload):
+    number: Number
+    call_type: CallType = CallType.AUDIO
+
+
+class CallRef(Payload):
+    call_id: Identifier
+
+
+class CallTarget(Payload):
+    call_id: Identifier
+    target: Number
+
+
+class CallMessage(Payload):
+    call_id: Identifier
+    text: Text
+
+
+class CallDtmf(Payload):
+    call_id: Identifier
+    digits: DtmfDigits
+
+
+class CallExtend(Payload):
+    call_id: Identifier
+    seconds: Annotated[int, Field(ge=1, le=3600)]
+
+
+class CallSignal(Payload):
+    """An opaque media-negotiation payload (SDP offer/answer) relayed to the other leg."""
+
+    call_id: Identifier
+    kind: Literal["offer", "answer", "candidate", "bye"]
+    sdp: Annotated[str, StringConstraints(max_length=MAX_SDP_CHARS)] = ""
+    peer: Identifier | None = None
+
+
+class SetupCall(Payload):
+    caller: Number
+    callee: Number
+
+
+class HistoryQuery(Payload):
+    extension: Number | None = None
+    page_number: Annotated[int, Field(ge=0, le=1_000_000)] = 0
+    rows_per_page: Annotated[int, Field(ge=1, le=1000)] = 20
+    start_from: Annotated[str, StringConstraints(max_length=32)] | None = Field(
+        default=None, alias="from"
+    )
+    until: Annotated[str, StringConstraints(max_length=32)] | None = None
+    general: Annotated[str, StringConstraints(max_length=64)] | None = None
+    direction: Annotated[str, StringConstraints(max_length=16)] | None = None
+    source: Number | None = None
+    destination: Number | None = None
+    state: Annotated[str, StringConstraints(max_length=32)] | None = None
+    dialed: Number | None = None
+    caller_id: Number | None = None
+    call_id: Identifier | None = None
+    type: Annotated[str, StringConstraints(max_length=16)] | None = None
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class WebphoneStateQuery(Payload):
+    webphone_id: Number
+
+
+class SessionRef(Payload):
+    session_id: Identifier
+
+
+class SessionTarget(Payload):
+    session_id: Identifier
+    target: Number
+
+
+class SessionTransfer(Payload):
+    session_id: Identifier
+    transferor: Number
+    target: Number
+
+
+class SessionDtmf(Payload):
+    session_id: Identifier
+    key: DtmfKey
+    party: Number
+
+
+class Empty(Payload):
+    pass
+
+
+REQUESTS: dict[str, type[Payload]] = {
+    "login": Login,
+    "logout": Empty,
+    "call.start": CallStart,
+    "call.accept": CallRef,
+    "call.reject": CallRef,
+    "call.hangup": CallRef,
+    "call.hold": CallRef,
+    "call.unhold": CallRef,
+    "call.forward": CallTarget,
+    "call.transfer": CallTarget,
+    "call.message": CallMessage,
+    "call.dtmf": CallDtmf,
+    "call.extend": CallExtend,
+    "call.signal": CallSignal,
+    "setup_call": SetupCall,
+    "history.query": HistoryQuery,
+    "webphone.state": WebphoneStateQuery,
+    "session.blind_transfer": SessionTransfer,
+    "session.close": SessionRef,
+    "session.close_with_hangup": SessionRef,
+    "session.forward": SessionTarget,
+    "session.hangup": SessionRef,
+    "session.hold": SessionRef,
+    "session.unhold": SessionRef,
+    "session.send_dtmf": SessionDtmf,
+    "session.start_listen": SessionRef,
+    "session.stop_listen": SessionRef,
+}
+
+# Requests an unauthenticated connection may send.
+PRE_LOGIN_REQUESTS = frozenset({"login", "webphone.state"})
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    type: str
+    id: int
+    data: Payload
+
+
+def _error(code: ErrorCode, message: str, request_id: int | None = None) -> ProtocolError:
+    return ProtocolError(code, message, request_id)
+
+
+def decode_request(raw: str | bytes) -> Request:
+    """Parse and validate one frame from a client. Raises ProtocolError, never anything else."""
+    if len(raw) > MAX_MESSAGE_BYTES:
+        raise _error(ErrorCode.MESSAGE_TOO_LARGE, f"message exceeds {MAX_MESSAGE_BYTES} bytes")
+    try:
+        frame = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise _error(ErrorCode.PARSE_ERROR, f"not valid JSON: {exc}") from None
+    if not isinstance(frame, dict):
+        raise _error(ErrorCode.PARSE_ERROR, "a message must be a JSON object")
+    request_id = frame.get("id")
+    if (
+        not isinstance(request_id, int)
+        or isinstance(request_id, bool)
+        or not 0 <= request_id <= MAX_REQUEST_ID
+    ):
+        raise _error(ErrorCode.PARSE_ERROR, "a request needs an integer 'id' >= 0")
+    version = frame.get("v", PROTOCOL_VERSION)
+    if version != PROTOCOL_VERSION:
+        raise _error(
+            ErrorCode.INVALID_PARAMETER,
+            f"protocol version {version!r} is not supported (this exchange speaks "
+            f"{PROTOCOL_VERSION})",
+            request_id,
+        )
+    kind = frame.get("type")
+    if not isinstance(kind, str):
+        raise _error(ErrorCode.PARSE_ERROR, "a message needs a string 'type'", request_id)
+    model = REQUESTS.get(kind)
+    if model is None:
+        raise _error(
+            ErrorCode.NOT_IMPLEMENTED_COMMAND, f"unknown message type {kind[:40]!r}", request_id
+        )
+    data = frame.get("data", {})
+    if not isinstance(data, dict):
+        raise _error(ErrorCode.INVALID_PARAMETER, "'data' must be an object", request_id)
+    try:
+        payload = model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "data"
+        raise _error(
+            ErrorCode.INVALID_PARAMETER,
+            f"invalid parameter '{where}' for {kind}: {first['msg']}",
+            request_id,
+        ) from None
+    if isinstance(payload, Login):
+        try:
+            size = len(json.dumps(payload.properties))
+        except (TypeError, ValueError):
+            size = MAX_PROPERTIES_BYTES + 1
+        if size > MAX_PROPERTIES_BYTES:
+            raise _error(
+                ErrorCode.INVALID_PARAMETER,
+                f"login properties exceed {MAX_PROPERTIES_BYTES} bytes",
+                request_id,
+            )
+    return Request(kind, request_id, payload)
+
+
+def encode(kind: str, data: Any = None, request_id: int | None = None) -> str:
+    frame: dict[str, Any] = {"v": PROTOCOL_VERSION, "type": kind}
+    if request_id is not None:
+        frame["id"] = request_id
+    frame["data"] = {} if data is None else data
+    return json.dumps(frame, separators=(",", ":"), default=str)
+
+
+def encode_request(kind: str, data: dict[str, Any], request_id: int) -> str:
+    return encode(kind, data, request_id)
+
+
+def encode_result(request_id: int, data: Any = None) -> str:
+    return encode("result", data, request_id)
+
+
+def encode_error(error: ProtocolError) -> str:
+    return encode("error", error.to_data(), error.request_id)
+
+
+def decode_server_frame(raw: str | bytes) -> dict[str, Any]:
+    """Parse a frame from the exchange (client side): trusted shape, but still checked."""
+    frame = json.loads(raw)
+    if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
+        raise ValueError("malformed frame from exchange")
+    if not isinstance(frame.get("data", {}), dict | list):
+        raise ValueError("malformed frame data from exchange")
+    return frame
+
+
+__all__ = [
+    "MAX_MESSAGE_BYTES",
+    "PRE_LOGIN_REQUESTS",
+    "PROTOCOL_VERSION",
+    "REQUESTS",
+    "CallType",
+    "Party",
+    "Request",
+    "decode_request",
+    "decode_server_frame",
+    "encode",
+    "encode_error",
+    "encode_request",
+    "encode_result",
+]
