@@ -106,8 +106,8 @@ class Call:
             raise RuntimeError("the call has not been started")
         return self.call_id
 
-    async def _do(self, kind: str, **data: Any) -> dict[str, Any]:
-        return await self._client.request(kind, {"call_id": self._need_id(), **data})
+    async def _do(self, request_type: str, **data: Any) -> dict[str, Any]:
+        return await self._client.request(request_type, {"call_id": self._need_id(), **data})
 
     async def start(self) -> None:
         if self.call_id is not None:

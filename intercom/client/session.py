@@ -97,8 +97,8 @@ class Session:
 
     # --------------------------------------------------------------- methods
 
-    async def _do(self, kind: str, **data: Any) -> None:
-        await self._client.request(kind, {"session_id": self.session_id, **data})
+    async def _do(self, request_type: str, **data: Any) -> None:
+        await self._client.request(request_type, {"session_id": self.session_id, **data})
 
     def _check_party(self, party: str, what: str) -> None:
         if party not in (self.caller, self.callee):
