@@ -135,7 +135,7 @@ class Exchange:
             self.host,
             self._port,
             compression=None,  # small JSON, many connections: deflate costs ~3x the memory
-            max_size=m.MAX_MESSAGE_BYTES,
+            max_size=4 * m.MAX_MESSAGE_BYTES,  # larger frames get an error reply, not a hang-up
             max_queue=32,
             ping_interval=settings.ping_interval,
             ping_timeout=settings.ping_timeout,
@@ -252,6 +252,9 @@ class Exchange:
                         )
                     )
                     if strikes > 2 * self.config.exchange.rate_burst:
+                        # Its unread requests fill our queue, so its closing reply may never
+                        # be read: do not wait long for it.
+                        ws.close_timeout = 0.5
                         await ws.close(CLOSE_ABUSE, "rate limit exceeded")
                         break
                     continue

@@ -87,7 +87,7 @@ async def test_cancel_while_ringing(login: Connector) -> None:
 
 
 async def test_busy(login: Connector) -> None:
-    a, b, _, _ = await connected_pair(login, "100", "201")
+    _a, _b, _, _ = await connected_pair(login, "100", "201")
     c = await login("202")
     call = c.createCall("201")
     await call.start()
@@ -226,7 +226,7 @@ async def test_two_devices_of_one_extension_both_ring(login: Connector) -> None:
 
 
 async def test_hold_and_unhold_from_either_side(login: Connector) -> None:
-    a, b, out, inc = await connected_pair(login)
+    _a, _b, out, inc = await connected_pair(login)
     await out.hold()
     await inc.wait_for(CallState.HOLD)
     assert out.getCallState() is CallState.HOLD
@@ -259,7 +259,7 @@ async def test_forward_while_ringing(login: Connector) -> None:
 
 
 async def test_blind_transfer_in_call(login: Connector) -> None:
-    a, b, out, inc = await connected_pair(login, "100", "201")
+    _a, _b, out, inc = await connected_pair(login, "100", "201")
     c = await login("202")
     ic = Recorder(c.onIncomingCall)
     await inc.transfer("202")  # 201 leaves; the door is connected to 202
@@ -277,7 +277,7 @@ async def test_blind_transfer_in_call(login: Connector) -> None:
 
 
 async def test_transfer_to_unknown_target_fails_and_call_goes_on(login: Connector) -> None:
-    a, b, out, inc = await connected_pair(login)
+    _a, b, out, inc = await connected_pair(login)
     errors = Recorder(b.onErrorOccured)
     with pytest.raises(OzError) as info:
         await inc.transfer("555")
@@ -305,7 +305,7 @@ async def test_messages_both_ways_and_while_ringing(login: Connector) -> None:
 
 
 async def test_call_dtmf_reaches_the_other_party(login: Connector) -> None:
-    a, b, out, inc = await connected_pair(login)
+    _a, _b, out, inc = await connected_pair(login)
     digits = Recorder(out.onDtmfReceived)
     await inc.send_dtmf("1234#")
     await digits.wait_for(lambda d: d.key == "#")
@@ -387,7 +387,7 @@ async def test_a_client_without_call_privilege_cannot_call(login: Connector) -> 
 
 
 async def test_disconnect_during_call_ends_it_for_the_other_side(login: Connector) -> None:
-    a, b, out, inc = await connected_pair(login)
+    a, _b, out, inc = await connected_pair(login)
     await a.disconnect()
     assert out.getCallState() is CallState.COMPLETED
     assert out.end_cause is EndCause.DISCONNECTED
@@ -398,7 +398,7 @@ async def test_disconnect_during_call_ends_it_for_the_other_side(login: Connecto
 async def test_attach_camera_and_remote_display_are_kept(login: Connector) -> None:
     from intercom.client import OzCamera
 
-    a, b, out, inc = await connected_pair(login)
+    _a, _b, out, inc = await connected_pair(login)
     OzCamera.register("door-test")
     try:
         cam = OzCamera.getCameraByName("door-test")

@@ -187,5 +187,5 @@ async def test_disconnect_shows_offline_to_others(login: Connector) -> None:
     assert ext is not None
     changes = Recorder(ext.onExtensionStatusChanged)
     await resident.disconnect()
-    extension, status = await changes.wait_for(lambda change: change[1].value == "OFFLINE")
+    extension, _status = await changes.wait_for(lambda change: change[1].value == "OFFLINE")
     assert extension is ext and ext.status.value == "OFFLINE"

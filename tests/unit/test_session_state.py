@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -97,7 +99,7 @@ def test_random_walks_never_take_an_illegal_edge(targets: list[SessionState]) ->
             assert sm.state is before
     assert answers <= 1
     path = [*sm.history, sm.state]
-    for a, b in zip(path, path[1:], strict=False):
+    for a, b in itertools.pairwise(path):
         assert b in TRANSITIONS[a]
     for state in path[:-1]:
         assert state not in FINAL_SESSION_STATES
