@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 DEFAULT_PORT = 7777
 DEFAULT_SCHEME = "ws"
 REQUEST_TIMEOUT = 10.0
+MAX_SERVER_FRAME_BYTES = 16 * 1024 * 1024
 
 
 def server_url(address: str) -> str:
@@ -264,7 +265,11 @@ class OzWebClient:
         assert self._url is not None
         try:
             ws = await ws_connect(
-                self._url, compression=None, open_timeout=5, max_size=m.MAX_MESSAGE_BYTES * 4
+                # The login snapshot of a large directory runs to megabytes.
+                self._url,
+                compression=None,
+                open_timeout=5,
+                max_size=MAX_SERVER_FRAME_BYTES,
             )
         except (OSError, InvalidHandshake, InvalidURI, TimeoutError) as exc:
             return ConnectionState.CONNECTION_FAILED, None, str(exc)

@@ -42,7 +42,11 @@ async def test_helper_directory_queries(login: Connector) -> None:
     alice = h.getUserById("alice")
     assert alice is not None
     assert (alice.fullName, alice.emailAddress, alice.phoneNumber, alice.mobileNumber) == (
-        "Alice Example", "alice@example.org", "+100", "+101")
+        "Alice Example",
+        "alice@example.org",
+        "+100",
+        "+101",
+    )
     assert h.getUserByExtension("203") is alice
     assert h.getUserByExtension("100") is None
     assert h.getExtensionById("900").status.value == "ONLINE"  # type: ignore[union-attr]
@@ -83,8 +87,7 @@ async def test_reload_pushes_changes_and_removals(config_path) -> None:  # type:
         data = directory_config()
         data["extensions"] = [e for e in data["extensions"] if e["number"] != "203"]
         data["extensions"][2]["display_name"] = "Flat 2 (Smith)"
-        data["extensions"].append({"number": "204", "display_name": "Flat 4",
-                                   "password": "p4"})
+        data["extensions"].append({"number": "204", "display_name": "Flat 4", "password": "p4"})
         data["users"] = [
             {"id": "alice", "full_name": "Alice Example", "extensions": ["201"]},
             {"id": "carol", "full_name": "Carol", "extensions": ["204"]},
@@ -122,8 +125,9 @@ async def test_sighup_reloads_a_running_exchange(config_path) -> None:  # type: 
     await ready.wait()
     concierge = OzWebClient()
     try:
-        await concierge.connect(f"127.0.0.1:{exchange.port}", "900",
-                                password=PASSWORD.format("900"))
+        await concierge.connect(
+            f"127.0.0.1:{exchange.port}", "900", password=PASSWORD.format("900")
+        )
         infos = Recorder(concierge.onExtensionInfoReceived)
         data = directory_config()
         data["extensions"][0]["display_name"] = "Back door"

@@ -21,9 +21,16 @@ pytestmark = pytest.mark.integration
 
 async def raw_login(port: int, extension: str) -> ClientConnection:
     ws = await ws_connect(f"ws://127.0.0.1:{port}/", compression=None)
-    await ws.send(json.dumps({"v": 1, "id": 0, "type": "login",
-                              "data": {"extension": extension,
-                                       "password": PASSWORD.format(extension)}}))
+    await ws.send(
+        json.dumps(
+            {
+                "v": 1,
+                "id": 0,
+                "type": "login",
+                "data": {"extension": extension, "password": PASSWORD.format(extension)},
+            }
+        )
+    )
     reply = json.loads(await ws.recv())
     assert reply["type"] == "result"
     return ws
@@ -50,8 +57,16 @@ async def test_garbage_is_answered_and_the_connection_survives(
             (json.dumps({"id": 2, "type": "call.start", "data": {"number": "a b"}}), 302),
             (json.dumps({"id": 3, "type": "call.hangup", "data": {"call_id": "nope"}}), 601),
             (json.dumps({"id": 4, "type": "login", "data": {}}), 303),
-            (json.dumps({"id": 5, "type": "call.message",
-                         "data": {"call_id": "x", "text": "y" * (MAX_MESSAGE_BYTES + 10)}}), 413),
+            (
+                json.dumps(
+                    {
+                        "id": 5,
+                        "type": "call.message",
+                        "data": {"call_id": "x", "text": "y" * (MAX_MESSAGE_BYTES + 10)},
+                    }
+                ),
+                413,
+            ),
         ]
         for raw, code in cases:
             frame = await reply_to(ws, raw)
@@ -60,8 +75,9 @@ async def test_garbage_is_answered_and_the_connection_survives(
             assert frame["data"]["message"]
         # Still usable, and nobody else noticed.
         incoming = Recorder(bystander.onIncomingCall)
-        frame = await reply_to(ws, json.dumps({"id": 9, "type": "call.start",
-                                               "data": {"number": "201"}}))
+        frame = await reply_to(
+            ws, json.dumps({"id": 9, "type": "call.start", "data": {"number": "201"}})
+        )
         assert frame["type"] == "result" and frame["id"] == 9
         call: Call = await incoming.wait_for(lambda c: True)
         assert call.getCallState() is CallState.RINGING

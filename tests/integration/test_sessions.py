@@ -57,9 +57,7 @@ async def test_session_hold_and_unhold_both_parties(login: Connector) -> None:
     await states.wait_for(lambda c: c[1] is SessionState.ONHOLD)
     await out.wait_for(CallState.HOLD)
     await inc.wait_for(CallState.HOLD)
-    assert concierge.helper.getActiveSessionsBySessionState("HOLD") == {
-        session.session_id: session
-    }
+    assert concierge.helper.getActiveSessionsBySessionState("HOLD") == {session.session_id: session}
     back = Recorder(out.onCallStateChanged)
     await session.unhold()
     await states.wait_for(lambda c: c[1] is SessionState.INCALL)
@@ -181,8 +179,9 @@ async def test_session_methods_need_privileges(login: Connector) -> None:
 
 async def test_session_on_unknown_id(login: Connector) -> None:
     concierge = await login("900")
-    ghost = Session(concierge, {"sessionId": "nope", "sessionState": "INCALL", "caller": "1",
-                                "callee": "2"})
+    ghost = Session(
+        concierge, {"sessionId": "nope", "sessionState": "INCALL", "caller": "1", "callee": "2"}
+    )
     with pytest.raises(OzError) as info:
         await ghost.hold()
     assert info.value.code == 601
