@@ -228,7 +228,9 @@ class OzWebClient:
         self._closing = True
         task, self._task = self._task, None
         if self._ws is not None:
-            await self._ws.close()
+            await self._ws.close()  # the read loop ends, and with it the connection task
+        elif task is not None:
+            task.cancel()  # between connections: connecting, or waiting to retry
         if task is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
@@ -242,6 +244,10 @@ class OzWebClient:
                 if not first.done():
                     first.set_result(state)
                 if state is ConnectionState.ACCESS_GRANTED and ws is not None:
+                    if self._closing:
+                        await ws.close()
+                        self._ws = None
+                        return
                     attempt, was_granted = 0, True
                     self._set_state(state)
                     await self._read(ws)

@@ -37,6 +37,9 @@ class ExchangeSettings(Strict):
     rate_burst: Annotated[int, Field(ge=1)] = 200
     ping_interval: Annotated[float, Field(gt=0)] = 20.0
     ping_timeout: Annotated[float, Field(gt=0)] = 20.0
+    # How long a closing handshake may take before the socket is dropped; a peer that stopped
+    # reading holds its connection (and, for a while, its presence) this long.
+    close_timeout: Annotated[float, Field(gt=0, le=60)] = 2.0
     public_webphone_state: bool = True
     ice_servers: list[IceServer] = Field(default_factory=list)
 

@@ -139,6 +139,7 @@ class Exchange:
             max_queue=32,
             ping_interval=settings.ping_interval,
             ping_timeout=settings.ping_timeout,
+            close_timeout=settings.close_timeout,
             process_request=self._process_request,
             server_header=f"intercom/{__version__}",
         )
