@@ -419,6 +419,11 @@ class Switch:
         """Ring ``number`` for session ``s``, or end the session with the precise reason."""
         members, refusal = self._candidates(s, number)
         if refusal is not None:
+            if s.caller_leg is not None and isinstance(
+                self.directory.resolve(number), OutsideLineTarget
+            ):
+                # Not a wrong number but a missing gateway: worth an error, not only a state.
+                self.error_to(s.caller_leg.endpoint, ErrorCode.CALL_CONNECT_FAILED, refusal)
             self._finish(
                 s,
                 S.NOTFOUND,

@@ -115,11 +115,14 @@ async def test_offline_extension_is_unavailable(login: Connector) -> None:
 
 async def test_outside_line_without_gateway(login: Connector) -> None:
     a = await login("100")
+    errors = Recorder(a.onErrorOccured)
     call = a.createCall("0612345678")
     await call.start()
     await call.wait_for(CallState.NOT_FOUND)
     assert "outside line 'pstn'" in call.end_message
     assert "no gateway" in call.end_message
+    error = await errors.wait_for(lambda e: True)
+    assert error.code == 402 and "no gateway" in error.message
 
 
 async def test_no_answer_after_ring_timeout(config_path, login_factory=None) -> None:  # type: ignore[no-untyped-def]

@@ -24,8 +24,20 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 async def test_token_create_prints_a_working_token(config_path) -> None:  # type: ignore[no-untyped-def]
     path: Path = config_path()
-    out = cli("token", "create", "--config", str(path), "--extension", "900",
-              "--privilege", "monitor", "--privilege", "history", "--ttl", "1h")
+    out = cli(
+        "token",
+        "create",
+        "--config",
+        str(path),
+        "--extension",
+        "900",
+        "--privilege",
+        "monitor",
+        "--privilege",
+        "history",
+        "--ttl",
+        "1h",
+    )
     assert out.returncode == 0, out.stderr
     token = out.stdout.strip()
     assert token.startswith("oz_") and len(token) > 40
@@ -65,8 +77,15 @@ def test_exchange_refuses_a_bad_configuration(tmp_path: Path) -> None:
 
 async def test_demo_prints_the_address_and_logins(tmp_path: Path) -> None:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "intercom.cli", "demo", "--port", "0",
-        "--data-dir", str(tmp_path / "demo"), stdout=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "intercom.cli",
+        "demo",
+        "--port",
+        "0",
+        "--data-dir",
+        str(tmp_path / "demo"),
+        stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.DEVNULL,
     )
     assert proc.stdout is not None
@@ -94,7 +113,9 @@ async def test_demo_prints_the_address_and_logins(tmp_path: Path) -> None:
 
 
 async def test_unresponsive_clients_are_dropped_by_keepalive(config_path) -> None:  # type: ignore[no-untyped-def]
-    exchange = Exchange.from_file(config_path(ping_interval=0.2, ping_timeout=0.3, close_timeout=0.3))
+    exchange = Exchange.from_file(
+        config_path(ping_interval=0.2, ping_timeout=0.3, close_timeout=0.3)
+    )
     await exchange.start()
     watcher, frozen = OzWebClient(), OzWebClient()
     try:
@@ -113,5 +134,3 @@ async def test_unresponsive_clients_are_dropped_by_keepalive(config_path) -> Non
         await watcher.disconnect()
         await frozen.disconnect()
         await exchange.stop()
-
-
