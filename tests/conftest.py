@@ -97,6 +97,7 @@ async def login(exchange: Exchange) -> AsyncIterator[Connector]:
     clients: list[OzWebClient] = []
 
     async def connect(extension: str, **kwargs: Any) -> OzWebClient:
+        kwargs.setdefault("media", False)  # signalling tests; media tests pass MediaOptions
         client = OzWebClient(**kwargs)
         clients.append(client)
         state = await client.connect(

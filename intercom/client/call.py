@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from intercom.protocol.enums import CallState, CallType, EndCause, SessionState
 
+from .errors import OzError
 from .events import Event
 
 if TYPE_CHECKING:
+    from intercom.media.callmedia import CallMedia, MediaOptions
+
     from .camera import OzCamera
     from .webclient import OzWebClient
 
@@ -86,6 +90,53 @@ class Call:
         self.onCallStateChanged = self.on_call_state_changed
         self.onMessageReceived = self.on_message_received
         self.onDtmfReceived = self.on_dtmf_received
+        self.media: CallMedia | None = None
+
+    # --------------------------------------------------------------- media
+
+    def _start_media(self, options: MediaOptions, ice_servers: list[dict[str, Any]]) -> None:
+        from intercom.media.callmedia import CallMedia
+
+        media = CallMedia(
+            options,
+            ice_servers,
+            video=self.call_type is CallType.VIDEO,
+            send_signal=self._send_media_signal,
+            on_dtmf=self._media_dtmf,
+        )
+        self.media = media
+
+        def peer_changed(data: dict[str, Any]) -> None:
+            peer = data["peer"]
+            if data.get("added"):
+                media.post(lambda: media.add_peer(peer))
+            elif data.get("removed"):
+                media.post(lambda: media.remove_peer(peer))
+
+        def signal(data: dict[str, Any]) -> None:
+            peer, kind, sdp = data["peer"], data["kind"], data.get("sdp", "")
+            media.post(lambda: media.handle_signal(peer, kind, sdp))
+
+        def state(new: CallState) -> None:
+            session = self.session_state.value if self.session_state else None
+            media.post(lambda: media.on_state(new.value, session))
+
+        self.on_peer_changed(peer_changed)
+        self.on_signal_received(signal)
+        self.on_call_state_changed(state)
+        if self.camera is not None:
+            self.attach_camera(self.camera)
+        if self.remote_display is not None:
+            self.set_remote_display(self.remote_display)
+
+    async def _send_media_signal(self, kind: str, sdp: str, peer: str | None) -> None:
+        if self.call_id is None or (self.state is not None and self.state.is_final):
+            return
+        with contextlib.suppress(OzError):  # the leg ended while we negotiated
+            await self.send_signal(kind, sdp, peer)
+
+    def _media_dtmf(self, key: str, source: str) -> None:
+        self.on_dtmf_received.emit(DtmfEvent(key, source, self.other_party))
 
     # ------------------------------------------------------------- queries
 
@@ -112,6 +163,8 @@ class Call:
     async def start(self) -> None:
         if self.call_id is not None:
             raise RuntimeError("the call was already started")
+        if self._client.media_options is not None and self.media is None:
+            self._start_media(self._client.media_options, self._client.ice_servers)
 
         def started(result: dict[str, Any]) -> None:
             self.call_id = result["call_id"]
@@ -154,10 +207,22 @@ class Call:
             raise TypeError("a message is text")
         await self._do("call.message", text=message)
 
-    async def send_dtmf(self, digits: str) -> None:
+    async def send_dtmf(self, digits: str, method: str = "signalling") -> None:
+        """Send DTMF to the other party: over signalling (default), as RFC 4733
+        telephone-events in the audio (``method="rtp"``), or as tones (``"inband"``)."""
         if not isinstance(digits, str) or not _DTMF_DIGITS.match(digits.upper()):
             raise ValueError(f"DTMF digits must be 0-9, *, #, A-D; got {digits!r}")
-        await self._do("call.dtmf", digits=digits.upper())
+        if method == "signalling":
+            await self._do("call.dtmf", digits=digits.upper())
+            return
+        if method not in ("rtp", "inband"):
+            raise ValueError(f"unknown DTMF method {method!r}: signalling, rtp or inband")
+        if self.media is None:
+            raise RuntimeError(f"{method} DTMF needs a call with media")
+        if method == "rtp":
+            await self.media.send_dtmf_rtp(digits.upper())
+        else:
+            self.media.send_dtmf_inband(digits.upper())
 
     async def extend(self, seconds: int) -> float:
         """Push the call's maximum-duration deadline back; returns the seconds now left."""
@@ -175,11 +240,24 @@ class Call:
         if cam is None:
             raise ValueError("attachCamera needs a camera")
         self.camera = cam
+        if self.media is not None:
+            if cam.source is None:
+                raise ValueError(f"camera {cam.get_name()!r} has no video source")
+            self.media.attach_camera(cam.source)
 
     def set_remote_display(self, display_id: str = "local") -> None:
         """Show the other party's video on the named display; one display per call."""
         if not display_id:
             raise ValueError("setRemoteDisplay needs a display id")
+        if self.media is not None:
+            from intercom.media.displays import display_ids, get_display
+
+            display = get_display(display_id)
+            if display is None:
+                raise ValueError(
+                    f"no display {display_id!r}; registered: {', '.join(display_ids()) or 'none'}"
+                )
+            self.media.set_display(display)
         self.remote_display = display_id
 
     async def wait_for(self, state: CallState | str, timeout: float = 10.0) -> None:

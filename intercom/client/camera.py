@@ -7,15 +7,9 @@ can apply them when it starts sending.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
-
-@dataclass(frozen=True)
-class CameraMode:
-    width: int = 640
-    height: int = 480
-    fps: int = 30
+from intercom.media.video import CameraMode
 
 
 class OzCamera:
@@ -87,6 +81,7 @@ class OzCamera:
         if width <= 0 or height <= 0 or not 0 < fps <= 120:
             raise ValueError(f"invalid camera mode {width}x{height}@{fps}")
         self.mode = CameraMode(int(width), int(height), int(fps))
+        self._configure_source()
 
     def set_quality(self, bandwidth: int, quality: int) -> None:
         if bandwidth < 0:
@@ -95,6 +90,12 @@ class OzCamera:
             raise ValueError("quality is 1..100, or 0 to let it vary")
         self.bandwidth = int(bandwidth)
         self.quality = int(quality)
+        self._configure_source()
+
+    def _configure_source(self) -> None:
+        configure = getattr(self.source, "configure", None)
+        if configure is not None:
+            configure(self.mode, self.bandwidth, self.quality)
 
     def set_display(self, display_id: str) -> None:
         self.display_id = display_id

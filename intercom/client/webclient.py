@@ -10,7 +10,7 @@ import random
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from websockets.asyncio.client import ClientConnection
@@ -34,6 +34,9 @@ from .errors import NotConnectedError, OzError
 from .events import Event
 from .helper import Helper
 from .session import Session
+
+if TYPE_CHECKING:
+    from intercom.media.callmedia import MediaOptions
 
 log = logging.getLogger(__name__)
 
@@ -130,11 +133,18 @@ class OzWebClient:
     def __init__(
         self,
         *,
+        media: MediaOptions | bool = True,
         reconnect: bool = True,
         backoff_base: float = 0.25,
         backoff_cap: float = 4.0,
         request_timeout: float = REQUEST_TIMEOUT,
     ) -> None:
+        if media is True:
+            from intercom.media.callmedia import MediaOptions as Options
+
+            media = Options()
+        #: How calls carry audio and video; ``None`` for a signalling-only client.
+        self.media_options: MediaOptions | None = media or None
         self.reconnect = reconnect
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
@@ -426,6 +436,8 @@ class OzWebClient:
         call.other_privileges = frozenset(data.get("other_privileges", []))
         call.peer = data.get("peer")
         self.calls[data["call_id"]] = call
+        if self.media_options is not None:
+            call._start_media(self.media_options, self.ice_servers)
         self.on_incoming_call.emit(call)
 
     def _on_call_state(self, data: dict[str, Any]) -> None:

@@ -1,0 +1,1 @@
+"""Media for calls: aiortc peer connections, cameras, audio, displays and DTMF."""

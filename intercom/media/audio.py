@@ -1,0 +1,259 @@
+"""Audio: generated sources (silence, tones, DTMF tones), gating for early media and hold,
+sinks, and the PyAudio devices (the ``audio`` extra, imported only when used).
+
+aiortc hands us decoded Opus as 48 kHz stereo s16 in 20 ms frames and accepts mono or stereo s16
+at any rate; conversion to and from a device's format is done with ``av.AudioResampler``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fractions
+import math
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import av
+import numpy as np
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+
+SAMPLE_RATE = 48000
+FRAME_SAMPLES = 960  # 20 ms
+AUDIO_TIME_BASE = fractions.Fraction(1, SAMPLE_RATE)
+
+# DTMF: (low, high) Hz for each key
+DTMF_FREQUENCIES = {
+    "1": (697, 1209), "2": (697, 1336), "3": (697, 1477), "A": (697, 1633),
+    "4": (770, 1209), "5": (770, 1336), "6": (770, 1477), "B": (770, 1633),
+    "7": (852, 1209), "8": (852, 1336), "9": (852, 1477), "C": (852, 1633),
+    "*": (941, 1209), "0": (941, 1336), "#": (941, 1477), "D": (941, 1633),
+}  # fmt: skip
+
+
+def mono_frame(samples: np.ndarray[Any, Any], pts: int, rate: int = SAMPLE_RATE) -> av.AudioFrame:
+    frame = av.AudioFrame.from_ndarray(samples.reshape(1, -1), format="s16", layout="mono")
+    frame.sample_rate = rate
+    frame.pts = pts
+    frame.time_base = fractions.Fraction(1, rate)
+    return frame
+
+
+class GeneratedAudioTrack(MediaStreamTrack):
+    """The simulated microphone: silence, unless told to play a tone or DTMF digits.
+
+    Paced by the clock like a sound card, 20 ms a frame."""
+
+    kind = "audio"
+
+    def __init__(self, amplitude: float = 0.3) -> None:
+        super().__init__()
+        self.amplitude = amplitude
+        self._queue: deque[np.ndarray[Any, Any]] = deque()
+        self._samples = 0
+        self._start: float | None = None
+
+    def play_tone(self, frequencies: tuple[float, ...], seconds: float) -> None:
+        n = int(seconds * SAMPLE_RATE)
+        t = np.arange(n) / SAMPLE_RATE
+        wave = np.zeros(n)
+        for f in frequencies:
+            wave += np.sin(2 * math.pi * f * t) / len(frequencies)
+        self._enqueue((wave * self.amplitude * 32767).astype(np.int16))
+
+    def play_silence(self, seconds: float) -> None:
+        self._enqueue(np.zeros(int(seconds * SAMPLE_RATE), dtype=np.int16))
+
+    def play_dtmf(self, digits: str, tone: float = 0.1, gap: float = 0.08) -> None:
+        for key in digits.upper():
+            self.play_tone(DTMF_FREQUENCIES[key], tone)
+            self.play_silence(gap)
+
+    def _enqueue(self, samples: np.ndarray[Any, Any]) -> None:
+        for i in range(0, len(samples), FRAME_SAMPLES):
+            chunk = samples[i : i + FRAME_SAMPLES]
+            if len(chunk) < FRAME_SAMPLES:
+                chunk = np.pad(chunk, (0, FRAME_SAMPLES - len(chunk)))
+            self._queue.append(chunk)
+
+    async def recv(self) -> av.AudioFrame:
+        if self.readyState != "live":
+            raise MediaStreamError
+        if self._start is None:
+            self._start = time.perf_counter()
+        due = self._start + self._samples / SAMPLE_RATE
+        await asyncio.sleep(max(0.0, due - time.perf_counter()))
+        samples = self._queue.popleft() if self._queue else np.zeros(FRAME_SAMPLES, np.int16)
+        frame = mono_frame(samples, self._samples)
+        self._samples += FRAME_SAMPLES
+        return frame
+
+
+class GatedTrack(MediaStreamTrack):
+    """Passes its source through while open. Closed audio becomes silence of the same timing
+    (so the far end's decoder keeps its clock); closed video is dropped."""
+
+    def __init__(self, source: MediaStreamTrack, open_: bool = False) -> None:
+        super().__init__()
+        self.kind = source.kind
+        self._source = source
+        self.is_open = open_
+        self._opened = asyncio.Event()
+        if open_:
+            self._opened.set()
+
+    def set_open(self, value: bool) -> None:
+        self.is_open = value
+        if value:
+            self._opened.set()
+        else:
+            self._opened.clear()
+
+    def request_keyframe(self) -> None:
+        from .patches import _request_keyframe
+
+        _request_keyframe(self._source)
+
+    async def recv(self) -> Any:
+        if self.readyState != "live":
+            raise MediaStreamError
+        while True:
+            item = await self._source.recv()
+            if self.is_open:
+                return item
+            if isinstance(item, av.AudioFrame):
+                silent = np.zeros(item.samples * len(item.layout.channels), dtype=np.int16)
+                frame = av.AudioFrame.from_ndarray(
+                    silent.reshape(1, -1), format="s16", layout=item.layout.name
+                )
+                frame.sample_rate, frame.pts, frame.time_base = (
+                    item.sample_rate,
+                    item.pts,
+                    item.time_base,
+                )
+                return frame
+
+    def stop(self) -> None:
+        super().stop()
+        self._opened.set()
+
+
+class AudioSink(Protocol):
+    """Where received audio goes: the door speaker, a file, or nowhere."""
+
+    def push(self, frame: av.AudioFrame) -> None: ...
+
+
+class CountingAudioSink:
+    """Discards audio, keeping counts and the level: the simulated speaker."""
+
+    def __init__(self) -> None:
+        self.frames = 0
+        self.first_frame_at: float | None = None
+        self.last_rms = 0.0
+        self.loud_frames = 0
+        self.listeners: list[Callable[[av.AudioFrame], None]] = []
+
+    def push(self, frame: av.AudioFrame) -> None:
+        if self.first_frame_at is None:
+            self.first_frame_at = time.perf_counter()
+        self.frames += 1
+        data = frame.to_ndarray().astype(np.float32)
+        self.last_rms = float(np.sqrt(np.mean(data * data))) if data.size else 0.0
+        if self.last_rms > 300:
+            self.loud_frames += 1
+        for listener in self.listeners:
+            listener(frame)
+
+
+class PyAudioSpeaker:
+    """Plays received audio on a sound card through PortAudio (``pip install intercom[audio]``).
+
+    A small ring buffer sits between aiortc (which has no playout clock) and the card's output
+    callback: underruns play silence, overruns drop the oldest audio, keeping delay bounded."""
+
+    def __init__(
+        self, device_index: int | None = None, rate: int = 48000, max_buffer_ms: int = 60
+    ) -> None:
+        import pyaudio  # lazy: the audio extra
+
+        self._pa = pyaudio.PyAudio()
+        self._resampler = av.AudioResampler(format="s16", layout="mono", rate=rate)
+        self._buffer = bytearray()
+        self._max = rate * 2 * max_buffer_ms // 1000
+        self._stream = self._pa.open(
+            format=pyaudio.paInt16,
+            channels=1,
+            rate=rate,
+            output=True,
+            output_device_index=device_index,
+            frames_per_buffer=rate // 50,
+            stream_callback=self._callback,
+        )
+
+    def _callback(self, _in: Any, count: int, _info: Any, _status: Any) -> tuple[bytes, int]:
+        import pyaudio
+
+        need = count * 2
+        chunk = bytes(self._buffer[:need]).ljust(need, b"\0")
+        del self._buffer[:need]
+        return chunk, pyaudio.paContinue
+
+    def push(self, frame: av.AudioFrame) -> None:
+        for out in self._resampler.resample(frame):
+            self._buffer += bytes(out.planes[0])[: out.samples * 2]
+        if len(self._buffer) > self._max:
+            del self._buffer[: len(self._buffer) - self._max]
+
+    def close(self) -> None:
+        self._stream.close()
+        self._pa.terminate()
+
+
+class PyAudioMicrophone(MediaStreamTrack):
+    """Captures from a sound card through PortAudio; the card's clock paces the frames."""
+
+    kind = "audio"
+
+    def __init__(self, device_index: int | None = None, rate: int = 48000) -> None:
+        super().__init__()
+        import pyaudio  # lazy: the audio extra
+
+        self._rate = rate
+        self._event_loop = asyncio.get_running_loop()
+        self._queue: asyncio.Queue[bytes] = asyncio.Queue(maxsize=10)
+        self._samples = 0
+        self._pa = pyaudio.PyAudio()
+        self._stream = self._pa.open(
+            format=pyaudio.paInt16,
+            channels=1,
+            rate=rate,
+            input=True,
+            input_device_index=device_index,
+            frames_per_buffer=rate // 50,
+            stream_callback=self._callback,
+        )
+
+    def _callback(self, data: bytes, _c: int, _i: Any, _s: Any) -> tuple[None, int]:
+        import pyaudio
+
+        self._event_loop.call_soon_threadsafe(self._put, bytes(data))
+        return None, pyaudio.paContinue
+
+    def _put(self, data: bytes) -> None:
+        if self._queue.full():
+            self._queue.get_nowait()  # bound the delay: drop the oldest block
+        self._queue.put_nowait(data)
+
+    async def recv(self) -> av.AudioFrame:
+        data = await self._queue.get()
+        samples = np.frombuffer(data, dtype=np.int16)
+        frame = mono_frame(samples, self._samples, self._rate)
+        self._samples += len(samples)
+        return frame
+
+    def stop(self) -> None:
+        super().stop()
+        self._stream.close()
+        self._pa.terminate()

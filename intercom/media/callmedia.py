@@ -1,0 +1,347 @@
+"""The media of one call leg: one aiortc peer connection per remote party.
+
+The party that created a peer connection offers on it and is the only one that ever re-offers
+(hold and resume), so there is never glare, and a browser that offered first is never sent an
+aiortc re-offer. While a call rings the caller's video already flows (early media) and both
+microphones are gated to silence; answering opens the gates, with no new negotiation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import av
+from aiortc import (
+    RTCPeerConnection,
+    RTCRtpSender,
+    RTCRtpTransceiver,
+    RTCSessionDescription,
+)
+from aiortc.contrib.media import MediaRelay
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+
+from . import ice, patches
+from .audio import AudioSink, CountingAudioSink, GatedTrack, GeneratedAudioTrack
+from .camera import CameraSource
+from .displays import Display, NullDisplay
+from .dtmf import GoertzelDetector, Rfc4733Receiver, RtpDtmfSender
+
+log = logging.getLogger(__name__)
+
+SignalSender = Callable[[str, str, str | None], Awaitable[None]]
+DtmfHandler = Callable[[str, str], None]
+
+
+@dataclass
+class MediaOptions:
+    """How a client's calls carry media. The defaults are the simulated devices."""
+
+    microphone: Callable[[], MediaStreamTrack] = GeneratedAudioTrack
+    speaker: Callable[[], AudioSink] = CountingAudioSink
+    video_codec: str = "H264"  # for raw-frame cameras; encoded cameras are always H.264
+    host_addresses: Sequence[str] | None = None  # None: all but loopback, or loopback alone
+    inband_dtmf: bool = False
+
+
+@dataclass(eq=False)
+class Peer:
+    peer_id: str
+    pc: RTCPeerConnection
+    offerer: bool
+    audio: RTCRtpTransceiver | None = None
+    video: RTCRtpTransceiver | None = None
+    video_gate: GatedTrack | None = None
+    tasks: set[asyncio.Task[None]] = field(default_factory=set)
+
+
+_HOLD = {"CALLEEONHOLD", "CALLERONHOLD", "ONHOLD", "ONHOLDINACTIVE"}
+
+
+class CallMedia:
+    def __init__(
+        self,
+        options: MediaOptions,
+        ice_servers: Sequence[dict[str, Any]],
+        video: bool,
+        send_signal: SignalSender,
+        on_dtmf: DtmfHandler,
+    ) -> None:
+        patches.install()
+        if options.host_addresses is not None:
+            ice.use_host_addresses(options.host_addresses)
+        elif ice.only_loopback():
+            ice.use_host_addresses(["127.0.0.1"])
+        self.options = options
+        self.configuration = ice.configuration(ice_servers)
+        self.video = video
+        self._send_signal = send_signal
+        self._on_dtmf = on_dtmf
+        self.peers: dict[str, Peer] = {}
+        self.microphone = options.microphone()
+        self.mic_gate = GatedTrack(self.microphone)
+        self._mic_relay = MediaRelay()
+        self.camera: CameraSource | None = None
+        self.display: Display = NullDisplay()
+        self.speaker: AudioSink = options.speaker()
+        self.answered = False
+        self.on_hold = False
+        self.closed = False
+        self.first_video_at: float | None = None
+        self.first_audio_at: float | None = None
+        self._inband = GoertzelDetector(lambda key: self._on_dtmf(key, "inband"))
+        self._resampler = av.AudioResampler(format="s16", layout="mono", rate=8000)
+        self._inbox: asyncio.Queue[Callable[[], Awaitable[None]] | None] = asyncio.Queue()
+        self._worker = asyncio.create_task(self._work())
+
+    # ---------------------------------------------------------------- queue
+
+    def post(self, job: Callable[[], Awaitable[None]]) -> None:
+        """Negotiation steps run one at a time, in arrival order."""
+        if not self.closed:
+            self._inbox.put_nowait(job)
+
+    async def _work(self) -> None:
+        while True:
+            job = await self._inbox.get()
+            if job is None:
+                return
+            try:
+                await job()
+            except Exception:
+                log.exception("media step failed")
+
+    # --------------------------------------------------------------- tracks
+
+    def attach_camera(self, source: CameraSource) -> None:
+        self.camera = source
+        for peer in self.peers.values():
+            if peer.video is not None and peer.video_gate is None:
+                self._send_camera(peer)
+
+    def _send_camera(self, peer: Peer) -> None:
+        assert self.camera is not None and peer.video is not None
+        # The caller's video is early media; the callee's waits for the answer.
+        gate = GatedTrack(self.camera.subscribe(), open_=peer.offerer or self.answered)
+        peer.video_gate = gate
+        peer.video.sender.replaceTrack(gate)
+
+    def set_display(self, display: Display) -> None:
+        self.display = display
+
+    # ----------------------------------------------------------------- peers
+
+    def _new_pc(self, peer_id: str, offerer: bool) -> Peer:
+        pc = RTCPeerConnection(self.configuration)
+        peer = Peer(peer_id, pc, offerer)
+        self.peers[peer_id] = peer
+
+        @pc.on("track")
+        def on_track(track: MediaStreamTrack) -> None:
+            consume = self._consume_video if track.kind == "video" else self._consume_audio
+            task = asyncio.create_task(consume(track))
+            peer.tasks.add(task)
+            task.add_done_callback(peer.tasks.discard)
+
+        @pc.on("connectionstatechange")
+        async def on_state() -> None:
+            if pc.connectionState == "failed":
+                log.warning("media to %s failed; closing it", peer_id)
+                await self._close_peer(peer_id)
+
+        return peer
+
+    def _wire_dtmf(self, peer: Peer) -> None:
+        if peer.audio is not None:
+            receiver = peer.audio.receiver
+            receiver.dtmf_handler = Rfc4733Receiver(  # type: ignore[attr-defined]
+                lambda key: self._on_dtmf(key, "rtp")
+            )
+
+    def _prefer_codec(self, transceiver: RTCRtpTransceiver) -> None:
+        wanted = (
+            "video/H264"
+            if self.camera is not None and self.camera.encoded
+            else (f"video/{self.options.video_codec}")
+        )
+        codecs = [
+            c
+            for c in RTCRtpSender.getCapabilities("video").codecs
+            if c.mimeType.lower() == wanted.lower()
+        ]
+        if codecs:
+            transceiver.setCodecPreferences(codecs)
+
+    async def add_peer(self, peer_id: str) -> None:
+        """We are the caller: offer to a newly ringing (or newly reached) party."""
+        if peer_id in self.peers or self.closed:
+            return
+        peer = self._new_pc(peer_id, offerer=True)
+        mic = self._mic_relay.subscribe(self.mic_gate, buffered=False)
+        peer.audio = peer.pc.addTransceiver(mic, direction="sendrecv")
+        self._wire_dtmf(peer)
+        if self.video:
+            peer.video = peer.pc.addTransceiver("video", direction="sendrecv")
+            self._prefer_codec(peer.video)
+            if self.camera is not None:
+                self._send_camera(peer)
+        await self._offer(peer)
+
+    async def _offer(self, peer: Peer) -> None:
+        offer = await peer.pc.createOffer()
+        await peer.pc.setLocalDescription(offer)
+        await self._send_signal("offer", peer.pc.localDescription.sdp, peer.peer_id)
+
+    async def handle_signal(self, peer_id: str, kind: str, sdp: str) -> None:
+        if kind == "answer":
+            peer = self.peers.get(peer_id)
+            if peer is not None and peer.pc.signalingState == "have-local-offer":
+                await peer.pc.setRemoteDescription(RTCSessionDescription(sdp, "answer"))
+            return
+        if kind == "bye":
+            await self._close_peer(peer_id)
+            return
+        if kind != "offer" or self.closed:
+            return
+        peer = self.peers.get(peer_id)
+        fresh = peer is None
+        if peer is None:
+            peer = self._new_pc(peer_id, offerer=False)
+        await peer.pc.setRemoteDescription(RTCSessionDescription(sdp, "offer"))
+        if fresh:
+            for transceiver in peer.pc.getTransceivers():
+                if transceiver.kind == "audio" and peer.audio is None:
+                    peer.audio = transceiver
+                    transceiver.sender.replaceTrack(
+                        self._mic_relay.subscribe(self.mic_gate, buffered=False)
+                    )
+                    transceiver.direction = "sendrecv"
+                elif transceiver.kind == "video" and peer.video is None:
+                    peer.video = transceiver
+                    transceiver.direction = "sendrecv"
+                    if self.camera is not None:
+                        self._send_camera(peer)
+            self._wire_dtmf(peer)
+        answer = await peer.pc.createAnswer()
+        await peer.pc.setLocalDescription(answer)
+        await self._send_signal("answer", peer.pc.localDescription.sdp, peer_id)
+
+    async def remove_peer(self, peer_id: str) -> None:
+        await self._close_peer(peer_id)
+
+    async def _close_peer(self, peer_id: str) -> None:
+        peer = self.peers.pop(peer_id, None)
+        if peer is None:
+            return
+        for task in list(peer.tasks):
+            task.cancel()
+        await peer.pc.close()
+        for task in list(peer.tasks):
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    # ------------------------------------------------------------ receiving
+
+    async def _consume_video(self, track: MediaStreamTrack) -> None:
+        with contextlib.suppress(MediaStreamError):
+            while True:
+                frame = await track.recv()
+                if not isinstance(frame, av.VideoFrame):
+                    continue
+                if self.first_video_at is None:
+                    self.first_video_at = time.perf_counter()
+                self.display.push(frame)
+
+    async def _consume_audio(self, track: MediaStreamTrack) -> None:
+        with contextlib.suppress(MediaStreamError):
+            while True:
+                frame = await track.recv()
+                if not isinstance(frame, av.AudioFrame):
+                    continue
+                if self.first_audio_at is None and self.answered:
+                    self.first_audio_at = time.perf_counter()
+                self.speaker.push(frame)
+                if self.options.inband_dtmf:
+                    for low in self._resampler.resample(frame):
+                        self._inband.feed(low.to_ndarray().reshape(-1))
+
+    # ---------------------------------------------------------------- state
+
+    async def on_state(self, call_state: str, session_state: str | None) -> None:
+        if call_state in ("NOT_FOUND", "REJECTED", "COMPLETED", "BUSY"):
+            await self.close()
+            return
+        holding = session_state in _HOLD
+        if call_state == "IN_CALL" and not holding:
+            resumed = self.on_hold
+            self.answered, self.on_hold = True, False
+            self._open_gates(True)
+            if resumed:
+                await self._renegotiate("sendrecv")
+                if self.camera is not None:
+                    self.camera.request_keyframe()
+        elif holding and not self.on_hold:
+            self.on_hold = True
+            self._open_gates(False)  # mute at once; the re-offer follows
+            await self._renegotiate("inactive")
+
+    def _open_gates(self, value: bool) -> None:
+        self.mic_gate.set_open(value)
+        for peer in self.peers.values():
+            if peer.video_gate is not None:
+                peer.video_gate.set_open(value)
+
+    async def _renegotiate(self, direction: str) -> None:
+        for peer in list(self.peers.values()):
+            if not peer.offerer or peer.pc.signalingState != "stable":
+                continue
+            for transceiver in peer.pc.getTransceivers():
+                transceiver.direction = direction
+            await self._offer(peer)
+
+    # ----------------------------------------------------------------- DTMF
+
+    def _telephone_event_pt(self, peer: Peer) -> int | None:
+        description = peer.pc.remoteDescription
+        if description is None:
+            return None
+        match = re.search(r"a=rtpmap:(\d+) telephone-event/48000", description.sdp)
+        return int(match.group(1)) if match else None
+
+    async def send_dtmf_rtp(self, digits: str) -> None:
+        """RFC 4733 telephone-events to every connected party (normally the one answered)."""
+        sent = False
+        for peer in list(self.peers.values()):
+            pt = self._telephone_event_pt(peer)
+            if pt is None or peer.audio is None:
+                continue
+            await RtpDtmfSender(peer.audio.sender, pt).send(digits)
+            sent = True
+        if not sent:
+            raise RuntimeError("no party negotiated telephone-event")
+
+    def send_dtmf_inband(self, digits: str) -> None:
+        play = getattr(self.microphone, "play_dtmf", None)
+        if play is None:
+            raise RuntimeError("in-band DTMF needs the generated microphone")
+        play(digits)
+
+    # ---------------------------------------------------------------- close
+
+    async def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        for peer_id in list(self.peers):
+            await self._close_peer(peer_id)
+        self.mic_gate.stop()
+        self.microphone.stop()
+        self._inbox.put_nowait(None)
+        if self._worker is not asyncio.current_task():
+            await self._worker

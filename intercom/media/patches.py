@@ -1,0 +1,86 @@
+"""The seams we need inside aiortc, in one place and pinned to the version they were written for.
+
+1. A keyframe on PLI/FIR also for pre-encoded video: aiortc only forces keyframes on frames it
+   encodes itself, so a passthrough track (hardware H.264) would make a new or recovering viewer
+   wait up to a whole GOP. We forward the request to ``track.request_keyframe()``.
+2. RFC 4733 telephone-events: aiortc neither negotiates nor parses them. We add
+   ``telephone-event/48000`` (only the Opus clock: offering 8000 too makes Chromium pick it and
+   send malformed end packets) and take those packets out of the receive path before the
+   jitter buffer, handing each one to the receiver's ``dtmf_handler``.
+
+``tests/unit/test_media_patches.py`` covers both; a new aiortc version must pass it before the pin
+in pyproject.toml moves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import aiortc
+from aiortc import RTCRtpCodecParameters, RTCRtpReceiver, RTCRtpSender
+from aiortc.codecs import CODECS
+from aiortc.rtp import RtpPacket
+
+SUPPORTED_AIORTC = ("1.16.",)
+TELEPHONE_EVENT = "audio/telephone-event"
+TELEPHONE_EVENT_PT = 126
+
+_installed = False
+
+
+def _request_keyframe(track: Any) -> None:
+    """Walk through relays and gates to the track that can make a keyframe."""
+    seen = 0
+    while track is not None and seen < 8:
+        request = getattr(track, "request_keyframe", None)
+        if callable(request):
+            request()
+            return
+        track = getattr(track, "_source", None)
+        seen += 1
+
+
+def install() -> None:
+    global _installed
+    if _installed:
+        return
+    if not aiortc.__version__.startswith(SUPPORTED_AIORTC):
+        raise RuntimeError(
+            f"intercom's aiortc patches were written for aiortc {SUPPORTED_AIORTC}, "
+            f"not {aiortc.__version__}"
+        )
+
+    original_send_keyframe = RTCRtpSender._send_keyframe
+
+    def send_keyframe(self: RTCRtpSender) -> None:
+        original_send_keyframe(self)
+        _request_keyframe(self.track)
+
+    RTCRtpSender._send_keyframe = send_keyframe  # type: ignore[method-assign]
+
+    if not any(c.mimeType == TELEPHONE_EVENT for c in CODECS["audio"]):
+        CODECS["audio"].append(
+            RTCRtpCodecParameters(
+                mimeType=TELEPHONE_EVENT,
+                clockRate=48000,
+                channels=1,
+                payloadType=TELEPHONE_EVENT_PT,
+                parameters={"0-15": None},
+            )
+        )
+
+    original_handle_rtp = RTCRtpReceiver._handle_rtp_packet
+
+    async def handle_rtp(self: RTCRtpReceiver, packet: RtpPacket, arrival_time_ms: int) -> None:
+        codecs: dict[int, RTCRtpCodecParameters] = self._RTCRtpReceiver__codecs  # type: ignore[attr-defined]
+        codec = codecs.get(packet.payload_type)
+        if codec is not None and codec.mimeType.lower() == TELEPHONE_EVENT:
+            handler: Callable[[RtpPacket], None] | None = getattr(self, "dtmf_handler", None)
+            if handler is not None and self._enabled:
+                handler(packet)
+            return
+        await original_handle_rtp(self, packet, arrival_time_ms)
+
+    RTCRtpReceiver._handle_rtp_packet = handle_rtp  # type: ignore[method-assign]
+    _installed = True
