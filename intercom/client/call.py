@@ -222,7 +222,7 @@ class Call:
         if method == "rtp":
             await self.media.send_dtmf_rtp(digits.upper())
         else:
-            self.media.send_dtmf_inband(digits.upper())
+            await self.media.send_dtmf_inband(digits.upper())
 
     async def extend(self, seconds: int) -> float:
         """Push the call's maximum-duration deadline back; returns the seconds now left."""

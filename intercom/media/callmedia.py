@@ -95,6 +95,7 @@ class CallMedia:
         self.closed = False
         self.first_video_at: float | None = None
         self.first_audio_at: float | None = None
+        self.connected = asyncio.Event()  # some peer's media is up
         self._inband = GoertzelDetector(lambda key: self._on_dtmf(key, "inband"))
         self._resampler = av.AudioResampler(format="s16", layout="mono", rate=8000)
         self._inbox: asyncio.Queue[Callable[[], Awaitable[None]] | None] = asyncio.Queue()
@@ -151,6 +152,8 @@ class CallMedia:
 
         @pc.on("connectionstatechange")
         async def on_state() -> None:
+            if pc.connectionState == "connected":
+                self.connected.set()
             if pc.connectionState == "failed":
                 log.warning("media to %s failed; closing it", peer_id)
                 await self._close_peer(peer_id)
@@ -314,8 +317,11 @@ class CallMedia:
         match = re.search(r"a=rtpmap:(\d+) telephone-event/48000", description.sdp)
         return int(match.group(1)) if match else None
 
-    async def send_dtmf_rtp(self, digits: str) -> None:
-        """RFC 4733 telephone-events to every connected party (normally the one answered)."""
+    async def send_dtmf_rtp(self, digits: str, timeout: float = 10.0) -> None:
+        """RFC 4733 telephone-events to every connected party (normally the one answered).
+        Waits for the media to connect first: an answer can come before the negotiation ends."""
+        async with asyncio.timeout(timeout):
+            await self.connected.wait()
         sent = False
         for peer in list(self.peers.values()):
             pt = self._telephone_event_pt(peer)
@@ -326,10 +332,20 @@ class CallMedia:
         if not sent:
             raise RuntimeError("no party negotiated telephone-event")
 
-    def send_dtmf_inband(self, digits: str) -> None:
+    async def send_dtmf_inband(self, digits: str, timeout: float = 10.0) -> None:
+        """Tones in the audio, for far ends that only listen (the generated microphone only)."""
         play = getattr(self.microphone, "play_dtmf", None)
         if play is None:
             raise RuntimeError("in-band DTMF needs the generated microphone")
+        async with asyncio.timeout(timeout):
+            await self.connected.wait()
+        done = asyncio.Event()
+
+        async def after_pending_steps() -> None:  # so that an answer's gate opening comes first
+            done.set()
+
+        self.post(after_pending_steps)
+        await done.wait()
         play(digits)
 
     # ---------------------------------------------------------------- close

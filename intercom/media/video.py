@@ -162,12 +162,14 @@ class StandInH264Encoder:
         self.output: PacketOutput | None = None
         self.capture_times: dict[int, float] = {}
         self.cpu_seconds = 0.0  # thread CPU time spent encoding, reported apart in benchmarks
+        self.force_requests = 0
         self._force = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
     def force_key_frame(self) -> None:
+        self.force_requests += 1
         self._force.set()
 
     def start(self, output: PacketOutput) -> None:
