@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -67,6 +70,11 @@ def directory_config(**exchange: Any) -> dict[str, Any]:
         ],
         "outside_lines": [{"id": "pstn", "type": "sip", "prefix": "0"}],
     }
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    session.config._exit_status = exitstatus  # type: ignore[attr-defined]
 
 
 @pytest.fixture
@@ -148,3 +156,17 @@ class Recorder:
                         return item
                 self._changed.clear()
                 await self._changed.wait()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """A peer connection left open by a failing test keeps aiortc's decoder threads alive,
+    and the interpreter would wait for them for ever: name them and leave, so that a red run
+    ends instead of hanging."""
+    stuck = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon]
+    if stuck:
+        names = ", ".join(t.name for t in stuck)
+        print(f"\nthreads left running after the tests: {names}", file=sys.stderr)
+        sys.stderr.flush()
+        sys.stdout.flush()
+        status = getattr(config, "_exit_status", None)
+        os._exit(1 if status is None else int(status) or 1)

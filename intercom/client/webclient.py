@@ -236,6 +236,7 @@ class OzWebClient:
 
     async def disconnect(self) -> None:
         self._closing = True
+        medias = [call.media for call in self.calls.values() if call.media is not None]
         task, self._task = self._task, None
         if self._ws is not None:
             await self._ws.close()  # the read loop ends, and with it the connection task
@@ -244,6 +245,8 @@ class OzWebClient:
         if task is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        for media in medias:  # hung up by the exchange already; release sockets and threads
+            await media.close()
 
     async def _run(self, first: asyncio.Future[ConnectionState]) -> None:
         attempt = 0

@@ -301,7 +301,9 @@ class Switch:
             s.caller_leg = None
         if s.callee_leg is leg:
             s.callee_leg = None
-        if s.ringing.pop(leg.call_id, None) is not None and s.caller_leg is not None:
+        was_callee = s.ringing.pop(leg.call_id, None) is not None or leg.role is Party.CALLEE
+        if was_callee and s.caller_leg is not None:
+            # The caller negotiates media with each callee leg: tell it this one is gone.
             self._emit_one(
                 s.caller_leg.endpoint,
                 "call.peer",
@@ -781,6 +783,11 @@ class Switch:
                 refusal or f"transfer target {target!r} is busy or offline",
             )
         self._transition(s, S.TRANSFERRING)
+        self._emit_one(
+            transferee.endpoint,
+            "call.peer",
+            {"call_id": transferee.call_id, "peer": transferor.call_id, "removed": True},
+        )
         # Detach the transferee so that finishing the old session leaves its leg alive.
         if transferee is s.caller_leg:
             s.caller_leg = None

@@ -92,7 +92,9 @@ class CallMedia:
         self.speaker: AudioSink = options.speaker()
         self.answered = False
         self.on_hold = False
+        self._closing = False
         self.closed = False
+        self._closed_event = asyncio.Event()
         self.first_video_at: float | None = None
         self.first_audio_at: float | None = None
         self.connected = asyncio.Event()  # some peer's media is up
@@ -105,7 +107,7 @@ class CallMedia:
 
     def post(self, job: Callable[[], Awaitable[None]]) -> None:
         """Negotiation steps run one at a time, in arrival order."""
-        if not self.closed:
+        if not self._closing:
             self._inbox.put_nowait(job)
 
     async def _work(self) -> None:
@@ -129,7 +131,10 @@ class CallMedia:
     def _send_camera(self, peer: Peer) -> None:
         assert self.camera is not None and peer.video is not None
         # The caller's video is early media; the callee's waits for the answer.
-        gate = GatedTrack(self.camera.subscribe(), open_=peer.offerer or self.answered)
+        gate = GatedTrack(
+            self.camera.subscribe(),
+            open_=not self.on_hold and (peer.offerer or self.answered),
+        )
         peer.video_gate = gate
         peer.video.sender.replaceTrack(gate)
 
@@ -183,7 +188,7 @@ class CallMedia:
 
     async def add_peer(self, peer_id: str) -> None:
         """We are the caller: offer to a newly ringing (or newly reached) party."""
-        if peer_id in self.peers or self.closed:
+        if peer_id in self.peers or self._closing:
             return
         peer = self._new_pc(peer_id, offerer=True)
         mic = self._mic_relay.subscribe(self.mic_gate, buffered=False)
@@ -210,13 +215,24 @@ class CallMedia:
         if kind == "bye":
             await self._close_peer(peer_id)
             return
-        if kind != "offer" or self.closed:
+        if kind != "offer" or self._closing:
             return
         peer = self.peers.get(peer_id)
         fresh = peer is None
         if peer is None:
             peer = self._new_pc(peer_id, offerer=False)
+        try:
+            await self._answer(peer, sdp, fresh)
+        except Exception:
+            # A failed negotiation must not leave a half-made peer connection behind.
+            log.exception("negotiation with %s failed", peer_id)
+            await self._close_peer(peer_id)
+            await self._send_signal("bye", "", peer_id)
+
+    async def _answer(self, peer: Peer, sdp: str, fresh: bool) -> None:
         await peer.pc.setRemoteDescription(RTCSessionDescription(sdp, "offer"))
+        if not peer.pc.getTransceivers():
+            raise ValueError("the offer has no audio or video we can use")
         if fresh:
             for transceiver in peer.pc.getTransceivers():
                 if transceiver.kind == "audio" and peer.audio is None:
@@ -233,7 +249,7 @@ class CallMedia:
             self._wire_dtmf(peer)
         answer = await peer.pc.createAnswer()
         await peer.pc.setLocalDescription(answer)
-        await self._send_signal("answer", peer.pc.localDescription.sdp, peer_id)
+        await self._send_signal("answer", peer.pc.localDescription.sdp, peer.peer_id)
 
     async def remove_peer(self, peer_id: str) -> None:
         await self._close_peer(peer_id)
@@ -281,24 +297,31 @@ class CallMedia:
             await self.close()
             return
         holding = session_state in _HOLD
-        if call_state == "IN_CALL" and not holding:
+        if call_state == "RINGING" and self.answered:
+            # Transferred or forwarded: ringing a new party, which must not hear us yet.
+            self.answered = False
+            self._apply_gates()
+        elif call_state == "IN_CALL" and not holding:
             resumed = self.on_hold
             self.answered, self.on_hold = True, False
-            self._open_gates(True)
+            self._apply_gates()
             if resumed:
                 await self._renegotiate("sendrecv")
                 if self.camera is not None:
                     self.camera.request_keyframe()
         elif holding and not self.on_hold:
             self.on_hold = True
-            self._open_gates(False)  # mute at once; the re-offer follows
+            self._apply_gates()  # mute at once; the re-offer follows
             await self._renegotiate("inactive")
 
-    def _open_gates(self, value: bool) -> None:
-        self.mic_gate.set_open(value)
+    def _apply_gates(self) -> None:
+        """Microphones are heard in a conversation only; the caller's video also while it
+        rings (early media); nothing while on hold."""
+        talking = self.answered and not self.on_hold
+        self.mic_gate.set_open(talking)
         for peer in self.peers.values():
             if peer.video_gate is not None:
-                peer.video_gate.set_open(value)
+                peer.video_gate.set_open(talking or (peer.offerer and not self.on_hold))
 
     async def _renegotiate(self, direction: str) -> None:
         for peer in list(self.peers.values()):
@@ -351,9 +374,12 @@ class CallMedia:
     # ---------------------------------------------------------------- close
 
     async def close(self) -> None:
-        if self.closed:
+        """Release every peer connection, track and task; ``closed`` once all are gone."""
+        if self._closing:
+            if self._worker is not asyncio.current_task():
+                await self._closed_event.wait()
             return
-        self.closed = True
+        self._closing = True
         for peer_id in list(self.peers):
             await self._close_peer(peer_id)
         self.mic_gate.stop()
@@ -361,3 +387,5 @@ class CallMedia:
         self._inbox.put_nowait(None)
         if self._worker is not asyncio.current_task():
             await self._worker
+        self.closed = True
+        self._closed_event.set()

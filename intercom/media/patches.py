@@ -8,8 +8,12 @@
    send malformed end packets) and take those packets out of the receive path before the
    jitter buffer, handing each one to the receiver's ``dtmf_handler``.
 
-``tests/unit/test_media_patches.py`` covers both; a new aiortc version must pass it before the pin
-in pyproject.toml moves.
+3. aioice starts its consent-freshness task when ICE completes, even when the connection was
+   closed in the meantime (a call rejected or hung up while ICE finished); that task then lives
+   on for half a minute. We make it end at once on a closing connection.
+
+``tests/unit/test_media_patches.py`` and ``tests/media/test_teardown.py`` cover them; a new
+aiortc or aioice version must pass them before the pins in pyproject.toml move.
 """
 
 from __future__ import annotations
@@ -17,12 +21,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import aioice
+import aioice.ice
 import aiortc
 from aiortc import RTCRtpCodecParameters, RTCRtpReceiver, RTCRtpSender
 from aiortc.codecs import CODECS
 from aiortc.rtp import RtpPacket
 
 SUPPORTED_AIORTC = ("1.16.",)
+SUPPORTED_AIOICE = ("0.13.",)
 TELEPHONE_EVENT = "audio/telephone-event"
 TELEPHONE_EVENT_PT = 126
 
@@ -83,4 +90,15 @@ def install() -> None:
         await original_handle_rtp(self, packet, arrival_time_ms)
 
     RTCRtpReceiver._handle_rtp_packet = handle_rtp  # type: ignore[method-assign]
+
+    if not aioice.__version__.startswith(SUPPORTED_AIOICE):
+        raise RuntimeError(f"intercom's aioice patch was written for aioice {SUPPORTED_AIOICE}")
+    original_consent = aioice.ice.Connection.query_consent
+
+    async def query_consent(self: aioice.ice.Connection) -> None:
+        if getattr(self, "_closing", False):
+            return
+        await original_consent(self)
+
+    aioice.ice.Connection.query_consent = query_consent  # type: ignore[method-assign]
     _installed = True
