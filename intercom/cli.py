@@ -58,6 +58,11 @@ def build_parser() -> argparse.ArgumentParser:
     bex.add_argument("--cycles", type=int, default=2000, help="call cycles for the rate test")
     bex.add_argument("--latency-rate", type=float, default=100.0)
     bex.add_argument("--latency-seconds", type=float, default=10.0)
+    bme = bench_sub.add_parser("media", help="call setup, latency and CPU of call media")
+    bme.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    bme.add_argument("--calls", type=int, default=10)
+    bme.add_argument("--hold", type=float, default=2.0, help="seconds of video per call")
+    bme.add_argument("--cpu-seconds", type=float, default=15.0)
     return parser
 
 
@@ -67,6 +72,10 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if not args.verbose:
+        # Per-candidate ICE checks and per-socket notes drown what matters.
+        for name in ("aioice", "aiortc", "websockets.server"):
+            logging.getLogger(name).setLevel(logging.WARNING)
     try:
         if args.command == "exchange":
             from intercom.exchange.server import run_exchange
@@ -78,10 +87,14 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(run_demo(args.data_dir, args.port))
         elif args.command == "token":
             return _token(args)
-        elif args.command == "bench":
-            from intercom.bench.exchange import main as bench_main
+        elif args.command == "bench" and args.bench_command == "exchange":
+            from intercom.bench.exchange import main as bench_exchange
 
-            return bench_main(args)
+            return bench_exchange(args)
+        elif args.command == "bench":
+            from intercom.bench.media import main as bench_media
+
+            return bench_media(args)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -41,41 +41,46 @@ def mono_frame(samples: np.ndarray[Any, Any], pts: int, rate: int = SAMPLE_RATE)
 
 
 class GeneratedAudioTrack(MediaStreamTrack):
-    """The simulated microphone: silence, unless told to play a tone or DTMF digits.
+    """The simulated microphone: silence, unless told to play tones or DTMF digits.
 
-    Paced by the clock like a sound card, 20 ms a frame."""
+    Segments are synthesised a frame at a time as they are played, so a long tone costs
+    nothing up front. Paced by the clock like a sound card, 20 ms a frame."""
 
     kind = "audio"
 
     def __init__(self, amplitude: float = 0.3) -> None:
         super().__init__()
         self.amplitude = amplitude
-        self._queue: deque[np.ndarray[Any, Any]] = deque()
+        self._segments: deque[list[Any]] = deque()  # [frequencies, samples left, position]
         self._samples = 0
         self._start: float | None = None
 
     def play_tone(self, frequencies: tuple[float, ...], seconds: float) -> None:
-        n = int(seconds * SAMPLE_RATE)
-        t = np.arange(n) / SAMPLE_RATE
-        wave = np.zeros(n)
-        for f in frequencies:
-            wave += np.sin(2 * math.pi * f * t) / len(frequencies)
-        self._enqueue((wave * self.amplitude * 32767).astype(np.int16))
+        self._segments.append([frequencies, int(seconds * SAMPLE_RATE), 0])
 
     def play_silence(self, seconds: float) -> None:
-        self._enqueue(np.zeros(int(seconds * SAMPLE_RATE), dtype=np.int16))
+        self.play_tone((), seconds)
 
     def play_dtmf(self, digits: str, tone: float = 0.1, gap: float = 0.08) -> None:
         for key in digits.upper():
             self.play_tone(DTMF_FREQUENCIES[key], tone)
             self.play_silence(gap)
 
-    def _enqueue(self, samples: np.ndarray[Any, Any]) -> None:
-        for i in range(0, len(samples), FRAME_SAMPLES):
-            chunk = samples[i : i + FRAME_SAMPLES]
-            if len(chunk) < FRAME_SAMPLES:
-                chunk = np.pad(chunk, (0, FRAME_SAMPLES - len(chunk)))
-            self._queue.append(chunk)
+    def _next_samples(self) -> np.ndarray[Any, Any]:
+        out = np.zeros(FRAME_SAMPLES, dtype=np.float64)
+        filled = 0
+        while filled < FRAME_SAMPLES and self._segments:
+            segment = self._segments[0]
+            frequencies, left, position = segment
+            n = min(left, FRAME_SAMPLES - filled)
+            t = (position + np.arange(n)) / SAMPLE_RATE
+            for f in frequencies:
+                out[filled : filled + n] += np.sin(2 * math.pi * f * t) / len(frequencies)
+            segment[1], segment[2] = left - n, position + n
+            filled += n
+            if segment[1] == 0:
+                self._segments.popleft()
+        return (out * self.amplitude * 32767).astype(np.int16)
 
     async def recv(self) -> av.AudioFrame:
         if self.readyState != "live":
@@ -84,8 +89,7 @@ class GeneratedAudioTrack(MediaStreamTrack):
             self._start = time.perf_counter()
         due = self._start + self._samples / SAMPLE_RATE
         await asyncio.sleep(max(0.0, due - time.perf_counter()))
-        samples = self._queue.popleft() if self._queue else np.zeros(FRAME_SAMPLES, np.int16)
-        frame = mono_frame(samples, self._samples)
+        frame = mono_frame(self._next_samples(), self._samples)
         self._samples += FRAME_SAMPLES
         return frame
 

@@ -159,6 +159,10 @@ class CallMedia:
         async def on_state() -> None:
             if pc.connectionState == "connected":
                 self.connected.set()
+                if self.camera is not None:
+                    # Frames sent before the connection was up were dropped, the keyframe
+                    # asked for at subscription among them: ask again as sending starts.
+                    self.camera.request_keyframe()
             if pc.connectionState == "failed":
                 log.warning("media to %s failed; closing it", peer_id)
                 await self._close_peer(peer_id)

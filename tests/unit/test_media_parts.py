@@ -12,7 +12,6 @@ from typing import Any
 
 import av
 import numpy as np
-import pytest
 from aiortc import RTCRtpSender
 from aiortc.codecs import CODECS
 from aiortc.rtp import RtpPacket
@@ -56,8 +55,11 @@ def test_rfc4733_events() -> None:
     receive = Rfc4733Receiver(got.append)
     for ts, key in ((1000, "1"), (9000, "2")):
         for end in (False, False, True, True, True):  # start, continuation, end x3
-            receive(RtpPacket(payload_type=126, timestamp=ts, ssrc=7,
-                              payload=build_event(key, end, 960)))
+            receive(
+                RtpPacket(
+                    payload_type=126, timestamp=ts, ssrc=7, payload=build_event(key, end, 960)
+                )
+            )
     assert got == ["1", "2"]
 
 
