@@ -121,7 +121,15 @@ class Call:
             session = self.session_state.value if self.session_state else None
             media.post(lambda: media.on_state(new.value, session))
 
+        def listener(data: dict[str, Any]) -> None:
+            conn = int(data["conn"])
+            if data.get("active"):
+                media.post(lambda: media.add_listener(conn))
+            else:
+                media.post(lambda: media.remove_peer(f"listener:{conn}"))
+
         self.on_peer_changed(peer_changed)
+        self.on_listener_changed(listener)
         self.on_signal_received(signal)
         self.on_call_state_changed(state)
         if self.camera is not None:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from intercom.protocol.enums import SessionState
 
 from .events import Event
+
+if TYPE_CHECKING:
+    from intercom.media.listen import ListenMedia
 
 _DTMF_KEY = re.compile(r"^[0-9*#A-Da-d]$")
 
@@ -37,6 +41,8 @@ class Session:
         )
         self.onSessionStateChanged = self.on_session_state_changed
         self.closed = False
+        self.listen_media: ListenMedia | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
         self.update(info)
 
     def update(self, info: dict[str, Any]) -> bool:
@@ -141,10 +147,47 @@ class Session:
         await self._do("session.send_dtmf", key=key, party=phone_number)
 
     async def start_listen(self) -> None:
-        await self._do("session.start_listen")
+        """Hear (and see) the call without being heard: each party sends its media here."""
+        options = getattr(self._client, "media_options", None)
+        if options is not None and self.listen_media is None:
+            from intercom.media.listen import ListenMedia
+
+            self.listen_media = ListenMedia(
+                getattr(self._client, "ice_servers", []),
+                self._send_listen_signal,
+                options.speaker(),
+            )
+        try:
+            await self._do("session.start_listen")
+        except Exception:
+            await self._stop_listen_media()
+            raise
 
     async def stop_listen(self) -> None:
         await self._do("session.stop_listen")
+        await self._stop_listen_media()
+
+    async def _stop_listen_media(self) -> None:
+        media, self.listen_media = self.listen_media, None
+        if media is not None:
+            await media.close()
+
+    async def _send_listen_signal(self, peer: str, kind: str, sdp: str) -> None:
+        await self._client.request(
+            "session.signal",
+            {"session_id": self.session_id, "peer": peer, "kind": kind, "sdp": sdp},
+        )
+
+    def _listen_signal(self, data: dict[str, Any]) -> None:
+        media = self.listen_media
+        if media is not None:
+            task = asyncio.ensure_future(
+                media.handle_signal(
+                    data["peer"], data.get("party", ""), data["kind"], data.get("sdp", "")
+                )
+            )
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
     blindTransfer = blind_transfer
     closeWithHangup = close_with_hangup

@@ -170,6 +170,7 @@ class OzWebClient:
         self._pending: dict[int, _Pending] = {}
         self._ids = itertools.count(1)
         self._closing = False
+        self._background: set[asyncio.Task[Any]] = set()
 
         E = Event
         self.on_connection_state_changed: Event[[ConnectionInfo]] = E("onConnectionStateChanged")
@@ -237,6 +238,7 @@ class OzWebClient:
     async def disconnect(self) -> None:
         self._closing = True
         medias = [call.media for call in self.calls.values() if call.media is not None]
+        listening = [s for s in self.sessions.values() if s.listen_media is not None]
         task, self._task = self._task, None
         if self._ws is not None:
             await self._ws.close()  # the read loop ends, and with it the connection task
@@ -247,6 +249,8 @@ class OzWebClient:
                 await task
         for media in medias:  # hung up by the exchange already; release sockets and threads
             await media.close()
+        for session in listening:
+            await session._stop_listen_media()
 
     async def _run(self, first: asyncio.Future[ConnectionState]) -> None:
         attempt = 0
@@ -373,12 +377,19 @@ class OzWebClient:
         if session.update(info):
             session.on_session_state_changed.emit(session, SessionState(info["sessionState"]))
 
+    def _session_signal(self, data: dict[str, Any]) -> None:
+        session = self.sessions.get(data.get("session_id", ""))
+        if session is not None:
+            session._listen_signal(data)
+
     def _session_closed(self, info: dict[str, Any]) -> None:
         session = self.sessions.pop(info["sessionId"], None)
         if session is None:
             return
         changed = session.update(info)
         session.closed = True
+        if session.listen_media is not None:
+            self._spawn(session._stop_listen_media())
         if changed:
             session.on_session_state_changed.emit(session, SessionState(info["sessionState"]))
         self.on_session_closed.emit(session)
@@ -505,6 +516,7 @@ class OzWebClient:
         "session.created": lambda c, d: c._session_event(d),
         "session.state": lambda c, d: c._session_event(d),
         "session.closed": lambda c, d: c._session_closed(d),
+        "session.signal": lambda c, d: c._session_signal(d),
         "extension.info": lambda c, d: c._extension_info(
             d, c.outside_lines if d.get("isOutsideLine") else c.extensions
         ),
@@ -542,6 +554,11 @@ class OzWebClient:
             raise NotConnectedError() from None
         finally:
             self._pending.pop(request_id, None)
+
+    def _spawn(self, work: Any) -> None:
+        task = asyncio.ensure_future(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     def _register_call(self, call: Call) -> None:
         assert call.call_id is not None

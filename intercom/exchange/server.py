@@ -444,6 +444,9 @@ class Exchange:
             "session.send_dtmf": lambda c, d: sw.session_dtmf(c, d.session_id, d.key, d.party),
             "session.start_listen": lambda c, d: sw.session_listen(c, d.session_id, True),
             "session.stop_listen": lambda c, d: sw.session_listen(c, d.session_id, False),
+            "session.signal": lambda c, d: sw.listener_signal(
+                c, d.session_id, d.peer, d.kind, d.sdp
+            ),
         }
         return table
 

@@ -62,6 +62,9 @@ class Endpoint(Protocol):
 Sender = Callable[[Iterable[Endpoint], str], None]
 
 
+LISTENER_PREFIX = "listener:"
+
+
 def new_id() -> str:
     return secrets.token_urlsafe(8)
 
@@ -182,7 +185,8 @@ class Switch:
             if leg.call_id in self.legs:
                 self._leg_gone(leg, EndCause.DISCONNECTED)
         for session in list(self.sessions.values()):
-            session.listeners.pop(ep.conn_id, None)
+            if session.listeners.pop(ep.conn_id, None) is not None:
+                self._announce_listener(session, ep, False)
         conns = self.endpoints.get(ep.extension, {})
         conns.pop(ep.conn_id, None)
         if not conns:
@@ -854,6 +858,23 @@ class Switch:
     ) -> None:
         leg = self._own_leg(ep, call_id)
         s = leg.session
+        if peer is not None and peer.startswith(LISTENER_PREFIX):
+            suffix = peer[len(LISTENER_PREFIX) :]
+            listener = s.listeners.get(int(suffix)) if suffix.isdigit() else None
+            if listener is None:
+                raise ProtocolError(ErrorCode.INVALID_PARAMETER, f"no listener {peer!r}")
+            self._emit_one(
+                listener,
+                "session.signal",
+                {
+                    "session_id": s.id,
+                    "peer": leg.call_id,
+                    "party": leg.extension,
+                    "kind": kind,
+                    "sdp": sdp,
+                },
+            )
+            return
         if leg is s.caller_leg:
             candidates = [x for x in s.legs() if x is not leg]
             if peer is not None:
@@ -950,6 +971,11 @@ class Switch:
             s.listeners[ep.conn_id] = ep
         else:
             del s.listeners[ep.conn_id]
+        self._announce_listener(s, ep, on)
+        self._emit(self.monitors.values(), "session.state", self.session_info(s))
+
+    def _announce_listener(self, s: Session, ep: Endpoint, active: bool) -> None:
+        """Each party sends its media to a listener, and stops when it goes."""
         for leg in s.legs():
             self._emit_one(
                 leg.endpoint,
@@ -958,10 +984,30 @@ class Switch:
                     "call_id": leg.call_id,
                     "listener": ep.extension,
                     "conn": ep.conn_id,
-                    "active": on,
+                    "active": active,
                 },
             )
-        self._emit(self.monitors.values(), "session.state", self.session_info(s))
+
+    def listener_signal(
+        self, ep: Endpoint, session_id: str, peer: str, kind: str, sdp: str
+    ) -> None:
+        """A listener answers a party's offer (or says bye)."""
+        s = self.sessions.get(session_id)
+        if s is None or ep.conn_id not in s.listeners:
+            raise ProtocolError(ErrorCode.INAPPROPRIATE_COMMAND, "not listening to this session")
+        leg = next((x for x in s.legs() if x.call_id == peer), None)
+        if leg is None:
+            raise ProtocolError(ErrorCode.CALL_NOT_FOUND, f"no party leg {peer!r}")
+        self._emit_one(
+            leg.endpoint,
+            "call.signal",
+            {
+                "call_id": leg.call_id,
+                "peer": f"{LISTENER_PREFIX}{ep.conn_id}",
+                "kind": kind,
+                "sdp": sdp,
+            },
+        )
 
     # ------------------------------------------------------------- shutdown
 

@@ -205,6 +205,20 @@ class CallMedia:
                 self._send_camera(peer)
         await self._offer(peer)
 
+    async def add_listener(self, conn: int) -> None:
+        """A supervisor listens: send it our microphone (and camera), receive nothing."""
+        peer_id = f"listener:{conn}"
+        if peer_id in self.peers or self._closing:
+            return
+        peer = self._new_pc(peer_id, offerer=True)
+        mic = self._mic_relay.subscribe(self.mic_gate, buffered=False)
+        peer.audio = peer.pc.addTransceiver(mic, direction="sendonly")
+        if self.camera is not None:
+            peer.video = peer.pc.addTransceiver("video", direction="sendonly")
+            self._prefer_codec(peer.video)
+            self._send_camera(peer)
+        await self._offer(peer)
+
     async def _offer(self, peer: Peer) -> None:
         offer = await peer.pc.createOffer()
         await peer.pc.setLocalDescription(offer)
@@ -332,7 +346,10 @@ class CallMedia:
             if not peer.offerer or peer.pc.signalingState != "stable":
                 continue
             for transceiver in peer.pc.getTransceivers():
-                transceiver.direction = direction
+                listening = peer.peer_id.startswith("listener:")
+                transceiver.direction = (
+                    "sendonly" if listening and direction != "inactive" else (direction)
+                )
             await self._offer(peer)
 
     # ----------------------------------------------------------------- DTMF

@@ -134,6 +134,15 @@ class SessionDtmf(Payload):
     party: Number
 
 
+class SessionSignal(Payload):
+    """A listener's media negotiation with one party (``peer``: that party's leg)."""
+
+    session_id: Identifier
+    peer: Identifier
+    kind: Literal["offer", "answer", "candidate", "bye"]
+    sdp: Annotated[str, StringConstraints(max_length=MAX_SDP_CHARS)] = ""
+
+
 class Empty(Payload):
     pass
 
@@ -166,6 +175,7 @@ REQUESTS: dict[str, type[Payload]] = {
     "session.send_dtmf": SessionDtmf,
     "session.start_listen": SessionRef,
     "session.stop_listen": SessionRef,
+    "session.signal": SessionSignal,
 }
 
 # Requests an unauthenticated connection may send.
