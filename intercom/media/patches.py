@@ -12,6 +12,10 @@
    closed in the meantime (a call rejected or hung up while ICE finished); that task then lives
    on for half a minute. We make it end at once on a closing connection.
 
+4. aiortc holds received audio for a fixed four 20 ms packets before decoding. A door station
+   talks over a LAN, so we hold two: 40 ms less between a resident answering and the door
+   hearing them (``AUDIO_PREFETCH_FRAMES``; raise it for lossy Wi-Fi).
+
 ``tests/unit/test_media_patches.py`` and ``tests/media/test_teardown.py`` cover them; a new
 aiortc or aioice version must pass them before the pins in pyproject.toml move.
 """
@@ -32,6 +36,8 @@ SUPPORTED_AIORTC = ("1.16.",)
 SUPPORTED_AIOICE = ("0.13.",)
 TELEPHONE_EVENT = "audio/telephone-event"
 TELEPHONE_EVENT_PT = 126
+
+AUDIO_PREFETCH_FRAMES = 2
 
 _installed = False
 
@@ -90,6 +96,19 @@ def install() -> None:
         await original_handle_rtp(self, packet, arrival_time_ms)
 
     RTCRtpReceiver._handle_rtp_packet = handle_rtp  # type: ignore[method-assign]
+
+    from aiortc.jitterbuffer import JitterBuffer
+
+    original_receiver_init = RTCRtpReceiver.__init__
+
+    def receiver_init(self: RTCRtpReceiver, kind: str, transport: Any) -> None:
+        original_receiver_init(self, kind, transport)
+        if kind == "audio":
+            self._RTCRtpReceiver__jitter_buffer = JitterBuffer(  # type: ignore[attr-defined]
+                capacity=16, prefetch=AUDIO_PREFETCH_FRAMES
+            )
+
+    RTCRtpReceiver.__init__ = receiver_init  # type: ignore[method-assign]
 
     if not aioice.__version__.startswith(SUPPORTED_AIOICE):
         raise RuntimeError(f"intercom's aioice patch was written for aioice {SUPPORTED_AIOICE}")

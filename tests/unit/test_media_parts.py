@@ -12,7 +12,7 @@ from typing import Any
 
 import av
 import numpy as np
-from aiortc import RTCRtpSender
+from aiortc import RTCRtpReceiver, RTCRtpSender
 from aiortc.codecs import CODECS
 from aiortc.rtp import RtpPacket
 
@@ -115,6 +115,9 @@ def test_patches_install_telephone_event_and_keyframe_forwarding() -> None:
     class Relay:  # as aiortc's relay proxy: the source behind ``_source``
         kind = "video"
         _source = Source()
+
+    receiver = RTCRtpReceiver("audio", types.SimpleNamespace(state="new"))  # type: ignore[arg-type]
+    assert receiver._RTCRtpReceiver__jitter_buffer._prefetch == patches.AUDIO_PREFETCH_FRAMES  # type: ignore[attr-defined]
 
     sender = RTCRtpSender.__new__(RTCRtpSender)
     sender._RTCRtpSender__force_keyframe = False  # type: ignore[attr-defined]
