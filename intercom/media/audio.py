@@ -242,6 +242,8 @@ class PyAudioMicrophone(MediaStreamTrack):
     def _callback(self, data: bytes, _c: int, _i: Any, _s: Any) -> tuple[None, int]:
         import pyaudio
 
+        if self._event_loop.is_closed():  # a last block after the loop ended
+            return None, pyaudio.paComplete
         self._event_loop.call_soon_threadsafe(self._put, bytes(data))
         return None, pyaudio.paContinue
 

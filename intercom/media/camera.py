@@ -115,11 +115,16 @@ class V4L2Camera(CameraSource):
     """A USB/V4L2 camera through PyAV; ``encoded=True`` takes the camera's own H.264."""
 
     def __init__(
-        self, device: str = "/dev/video0", mode: CameraMode | None = None, encoded: bool = False
+        self,
+        device: str = "/dev/video0",
+        mode: CameraMode | None = None,
+        encoded: bool = False,
+        input_format: str = "v4l2",
     ) -> None:
         super().__init__(mode)
         self.device = device
         self.encoded = encoded
+        self.input_format = input_format  # "v4l2"; other FFmpeg inputs for bring-up and tests
         self._player: MediaPlayer | None = None
 
     def _open(self) -> MediaStreamTrack:
@@ -127,8 +132,10 @@ class V4L2Camera(CameraSource):
         options = {"video_size": f"{m.width}x{m.height}", "framerate": str(m.fps)}
         if self.encoded:
             options["input_format"] = "h264"
+        if self.input_format != "v4l2":
+            options = {}
         self._player = MediaPlayer(
-            self.device, format="v4l2", options=options, decode=not self.encoded
+            self.device, format=self.input_format, options=options, decode=not self.encoded
         )
         assert self._player.video is not None
         return self._player.video
