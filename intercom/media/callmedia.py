@@ -32,6 +32,7 @@ from .audio import AudioSink, CountingAudioSink, GatedTrack, GeneratedAudioTrack
 from .camera import CameraSource
 from .displays import Display, NullDisplay
 from .dtmf import GoertzelDetector, Rfc4733Receiver, RtpDtmfSender
+from .echo import EchoCancelledMicrophone, EchoCanceller, TeeSink
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,9 @@ class MediaOptions:
     video_codec: str = "H264"  # for raw-frame cameras; encoded cameras are always H.264
     host_addresses: Sequence[str] | None = None  # None: all but loopback, or loopback alone
     inband_dtmf: bool = False
+    #: An in-process echo canceller (e.g. ``SpeexEchoCanceller``); None where the sound
+    #: server cancels echo (PipeWire/PulseAudio echo-cancel, see docs/AUDIO.md) or none is needed.
+    echo_canceller: Callable[[], EchoCanceller] | None = None
 
 
 @dataclass(eq=False)
@@ -84,12 +88,17 @@ class CallMedia:
         self._send_signal = send_signal
         self._on_dtmf = on_dtmf
         self.peers: dict[str, Peer] = {}
-        self.microphone = options.microphone()
+        microphone = options.microphone()
+        speaker = options.speaker()
+        if options.echo_canceller is not None:
+            cleaned = EchoCancelledMicrophone(microphone, options.echo_canceller())
+            microphone, speaker = cleaned, TeeSink(speaker, cleaned.reference)
+        self.microphone = microphone
         self.mic_gate = GatedTrack(self.microphone)
         self._mic_relay = MediaRelay()
         self.camera: CameraSource | None = None
         self.display: Display = NullDisplay()
-        self.speaker: AudioSink = options.speaker()
+        self.speaker: AudioSink = speaker
         self.answered = False
         self.on_hold = False
         self._closing = False

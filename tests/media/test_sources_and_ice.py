@@ -161,3 +161,32 @@ async def test_ice_servers_come_from_the_exchange(config_path) -> None:  # type:
     finally:
         await client.disconnect()
         await exchange.stop()
+
+
+async def test_a_call_through_the_echo_canceller(login) -> None:  # type: ignore[no-untyped-def]
+    from intercom.client import Call, CallState, CallType
+    from intercom.media.audio import CountingAudioSink, GeneratedAudioTrack
+    from intercom.media.callmedia import MediaOptions
+    from intercom.media.echo import SpeexEchoCanceller
+    from tests.conftest import Recorder
+    from tests.media.test_early_media import until
+
+    heard = CountingAudioSink()
+
+    def talking() -> GeneratedAudioTrack:
+        mic = GeneratedAudioTrack()
+        mic.play_tone((600.0,), 20.0)
+        return mic
+
+    door = await login("100", media=MediaOptions(speaker=lambda: heard))
+    flat = await login(
+        "201", media=MediaOptions(microphone=talking, echo_canceller=SpeexEchoCanceller)
+    )
+    incoming = Recorder(flat.onIncomingCall)
+    call = door.createCall("201", CallType.AUDIO)
+    await call.start()
+    inc: Call = await incoming.wait_for(lambda c: True)
+    await inc.accept()
+    await until(lambda: heard.loud_frames > 10)  # the resident is heard through the canceller
+    await call.hangUp()
+    await inc.wait_for(CallState.COMPLETED)
