@@ -24,7 +24,7 @@ def test_bench_media_reports_all_figures() -> None:
             "--calls",
             "2",
             "--hold",
-            "0.5",
+            "1.5",
             "--cpu-seconds",
             "1",
         ],
