@@ -105,7 +105,7 @@ async def baseline_latency(url: str, rate: float, seconds: float) -> list[float]
 async def login_all(address: str, count: int) -> list[OzWebClient]:
     clients: list[OzWebClient] = []
     for i in range(0, count, 100):
-        batch = [OzWebClient(reconnect=False) for _ in range(min(100, count - i))]
+        batch = [OzWebClient(media=False, reconnect=False) for _ in range(min(100, count - i))]
         states = await asyncio.gather(
             *(
                 c.connect(
@@ -197,7 +197,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     for ws in base_conns:
         await ws.close()
 
-    monitor = OzWebClient(reconnect=False)
+    monitor = OzWebClient(media=False, reconnect=False)
     online: set[str] = set()
     everyone = asyncio.Event()
 

@@ -189,41 +189,50 @@ class Station:
 # ------------------------------------------------------------------------ CPU
 
 
-async def sending_cpu(exchange: Exchange, camera: SyntheticCamera | None, seconds: float) -> float:
-    """CPU seconds this process spends in ``seconds`` of one call whose receiver is another
-    process (the exchange here is idle meanwhile). Without a camera: an audio-only call, the
-    floor that the video figures are taken over."""
+def source_cpu(camera: SyntheticCamera | None) -> float:
+    """CPU the synthetic source itself has used: the stand-in encoder or the pattern drawing."""
+    if camera is None:
+        return 0.0
+    if camera.encoder is not None:
+        return camera.encoder.cpu_seconds
+    return camera.raw_track.cpu_seconds if camera.raw_track is not None else 0.0
+
+
+async def sending_cpu(
+    exchange: Exchange, camera: SyntheticCamera | None, seconds: float
+) -> tuple[float, float]:
+    """CPU seconds this process spends in ``seconds`` of one video-only call whose receiver is
+    another process (the exchange here is idle meanwhile). Without a camera: no call at all,
+    the idle floor that the figures are taken over. Also returns the source's own share."""
     peer = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "intercom.bench.media",
-        "answer",
-        "--address",
-        f"127.0.0.1:{exchange.port}",
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-    )
+        sys.executable, "-m", "intercom.bench.media", "answer",
+        "--address", f"127.0.0.1:{exchange.port}",
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
     assert peer.stdout is not None and peer.stdin is not None
     await peer.stdout.readline()  # "ready"
-    door = OzWebClient(media=MediaOptions())
+    door = OzWebClient(media=MediaOptions(audio=False))
     await door.connect(f"127.0.0.1:{exchange.port}", "100", password=PASSWORD)
-    call = door.createCall("201", CallType.VIDEO if camera is not None else CallType.AUDIO)
+    call = None
     if camera is not None:
+        call = door.createCall("201", CallType.VIDEO)
         call.attachCamera(OzCamera.getCameraByName("bench-camera"))
-    await call.start()
-    await call.wait_for(CallState.IN_CALL, timeout=10)
-    assert call.media is not None
-    async with asyncio.timeout(10):
-        await call.media.connected.wait()
+        await call.start()
+        await call.wait_for(CallState.IN_CALL, timeout=10)
+        assert call.media is not None
+        async with asyncio.timeout(10):
+            await call.media.connected.wait()
     await asyncio.sleep(1.0)  # past the first keyframe and the bitrate ramp
-    usage0 = resource.getrusage(resource.RUSAGE_SELF)
+    usage0, own0 = resource.getrusage(resource.RUSAGE_SELF), source_cpu(camera)
     await asyncio.sleep(seconds)
-    usage1 = resource.getrusage(resource.RUSAGE_SELF)
-    await call.hangUp()
+    usage1, own1 = resource.getrusage(resource.RUSAGE_SELF), source_cpu(camera)
+    if call is not None:
+        await call.hangUp()
     await door.disconnect()
     peer.stdin.close()
     await peer.wait()
-    return (usage1.ru_utime + usage1.ru_stime) - (usage0.ru_utime + usage0.ru_stime)
+    total = (usage1.ru_utime + usage1.ru_stime) - (usage0.ru_utime + usage0.ru_stime)
+    return total, own1 - own0
 
 
 async def answer(address: str) -> None:
@@ -302,28 +311,30 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
             await station.door.disconnect()
             await station.flat.disconnect()
 
-            # CPU: audio only (the floor, before and after), passthrough, aiortc encoding.
-            floor_before = await sending_cpu(exchange, None, args.cpu_seconds)
-            enc0 = camera.encoder.cpu_seconds if camera.encoder else 0.0
-            passthrough = await sending_cpu(exchange, camera, args.cpu_seconds)
-            stand_in = (camera.encoder.cpu_seconds if camera.encoder else 0.0) - enc0
+            # CPU, with every other source stopped: idle (the floor, before and after),
+            # passthrough, and aiortc encoding the same frames.
             camera.close()
+            bare_camera.close()
+            floor_before, _ = await sending_cpu(exchange, None, args.cpu_seconds)
+            encoded = SyntheticCamera(MODE, encoded=True)
+            OzCamera.register("bench-camera", encoded, MODE)
+            passthrough, stand_in = await sending_cpu(exchange, encoded, args.cpu_seconds)
+            encoded.close()
             raw = SyntheticCamera(MODE, encoded=False)
             OzCamera.register("bench-camera", raw, MODE)
-            transcode = await sending_cpu(exchange, raw, args.cpu_seconds)
-            generate = raw.raw_track.cpu_seconds if raw.raw_track is not None else 0.0
+            transcode, generate = await sending_cpu(exchange, raw, args.cpu_seconds)
             raw.close()
-            floor_after = await sending_cpu(exchange, None, args.cpu_seconds)
+            floor_after, _ = await sending_cpu(exchange, None, args.cpu_seconds)
             floor = (floor_before + floor_after) / 2
             per_minute = 60.0 / args.cpu_seconds
             pt = (passthrough - stand_in - floor) * per_minute
             tc = (transcode - generate - floor) * per_minute
             result["sending_cpu_seconds_per_minute"] = {
-                # video's share: whole call minus the audio-only floor (and minus the stand-in
-                # encoder or pattern generator, reported apart); noise can take it below zero
+                # a video-only call minus the idle floor (and minus the stand-in encoder or the
+                # pattern generator, reported apart)
                 "passthrough": round(pt, 2),
                 "aiortc_encoding": round(tc, 2),
-                "audio_only_call_floor": round(floor * per_minute, 2),
+                "idle_floor": round(floor * per_minute, 2),
                 "floor_spread": round(abs(floor_before - floor_after) * per_minute, 2),
                 "raw_passthrough_call": round(passthrough * per_minute, 2),
                 "raw_aiortc_encoding_call": round(transcode * per_minute, 2),

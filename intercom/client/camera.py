@@ -97,8 +97,15 @@ class OzCamera:
         if configure is not None:
             configure(self.mode, self.bandwidth, self.quality)
 
-    def set_display(self, display_id: str) -> None:
+    def set_display(self, display_id: str | None) -> None:
+        """Show this camera's own picture on a registered display (local preview); ``None``
+        stops the preview. Needs a running event loop when a display is given."""
+        from intercom.media.preview import start_preview, stop_preview
+
+        stop_preview(self)
         self.display_id = display_id
+        if display_id is not None and self.source is not None:
+            start_preview(self, display_id)
 
     getNames = get_names
     getCameraByIndex = get_camera_by_index

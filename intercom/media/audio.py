@@ -263,3 +263,35 @@ class PyAudioMicrophone(MediaStreamTrack):
         super().stop()
         self._stream.close()
         self._pa.terminate()
+
+
+def file_microphone(path: str, loop: bool = True) -> MediaStreamTrack:
+    """A sound file (WAV, MP3, Opus...) played as the microphone, paced in real time."""
+    from aiortc.contrib.media import MediaPlayer
+
+    player = MediaPlayer(path, loop=loop)
+    if player.audio is None:
+        raise ValueError(f"{path} has no audio")
+    return player.audio
+
+
+class WavFileSink:
+    """Writes received audio to a 16-bit mono WAV file at ``rate`` (a recording speaker)."""
+
+    def __init__(self, path: str, rate: int = 16000) -> None:
+        import wave
+
+        self._resampler = av.AudioResampler(format="s16", layout="mono", rate=rate)
+        self._file = wave.open(path, "wb")  # noqa: SIM115 - open for the sink's lifetime
+        self._file.setnchannels(1)
+        self._file.setsampwidth(2)
+        self._file.setframerate(rate)
+        self.frames = 0
+
+    def push(self, frame: av.AudioFrame) -> None:
+        for out in self._resampler.resample(frame):
+            self._file.writeframes(out.to_ndarray().astype(np.int16).tobytes())
+        self.frames += 1
+
+    def close(self) -> None:
+        self._file.close()

@@ -49,6 +49,8 @@ class MediaOptions:
     video_codec: str = "H264"  # for raw-frame cameras; encoded cameras are always H.264
     host_addresses: Sequence[str] | None = None  # None: all but loopback, or loopback alone
     inband_dtmf: bool = False
+    #: False for video-only legs (a camera viewer, the sending-CPU benchmark)
+    audio: bool = True
     #: An in-process echo canceller (e.g. ``SpeexEchoCanceller``); None where the sound
     #: server cancels echo (PipeWire/PulseAudio echo-cancel, see docs/AUDIO.md) or none is needed.
     echo_canceller: Callable[[], EchoCanceller] | None = None
@@ -204,9 +206,10 @@ class CallMedia:
         if peer_id in self.peers or self._closing:
             return
         peer = self._new_pc(peer_id, offerer=True)
-        mic = self._mic_relay.subscribe(self.mic_gate, buffered=False)
-        peer.audio = peer.pc.addTransceiver(mic, direction="sendrecv")
-        self._wire_dtmf(peer)
+        if self.options.audio:
+            mic = self._mic_relay.subscribe(self.mic_gate, buffered=False)
+            peer.audio = peer.pc.addTransceiver(mic, direction="sendrecv")
+            self._wire_dtmf(peer)
         if self.video:
             peer.video = peer.pc.addTransceiver("video", direction="sendrecv")
             self._prefer_codec(peer.video)

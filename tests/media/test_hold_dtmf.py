@@ -62,6 +62,8 @@ async def test_hold_stops_media_and_resume_restarts_it(
     session: Session = await created.wait_for(lambda s: True)
     hold = {"door": call.hold, "flat": inc.hold, "concierge": session.hold}[holder]
     unhold = {"door": call.unHold, "flat": inc.unHold, "concierge": session.unhold}[holder]
+    assert call.media is not None
+    first_offer = next(iter(call.media.peers.values())).pc.localDescription.sdp
     await hold()
     await inc.wait_for(CallState.HOLD)
     await call.wait_for(CallState.HOLD)
@@ -90,6 +92,14 @@ async def test_hold_stops_media_and_resume_restarts_it(
     await back.wait_for(lambda s: s is CallState.IN_CALL)
     await until(lambda: probe.frames > frames_on_hold + 5)
     await until(lambda: devices.speakers["door"].frames > audio_on_hold + 5)
+    # Re-offers keep the payload types and header-extension ids first negotiated.
+    reoffer = next(iter(call.media.peers.values())).pc.localDescription.sdp
+
+    def lines(sdp: str, prefix: str) -> set[str]:
+        return {line for line in sdp.splitlines() if line.startswith(prefix)}
+
+    assert lines(reoffer, "a=rtpmap:") <= lines(first_offer, "a=rtpmap:")
+    assert lines(reoffer, "a=extmap:") == lines(first_offer, "a=extmap:")
     # resuming asked the encoder for a keyframe
     assert encoder.force_requests > requests_before
     await call.hangUp()

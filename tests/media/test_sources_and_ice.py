@@ -190,3 +190,41 @@ async def test_a_call_through_the_echo_canceller(login) -> None:  # type: ignore
     await until(lambda: heard.loud_frames > 10)  # the resident is heard through the canceller
     await call.hangUp()
     await inc.wait_for(CallState.COMPLETED)
+
+
+async def test_camera_preview_on_a_display(passthrough_camera, probe) -> None:  # type: ignore[no-untyped-def]
+    from intercom.client import OzCamera
+    from tests.media.test_early_media import until
+
+    cam = OzCamera.getCameraByName("door-camera")
+    assert cam is not None
+    cam.setDisplay("probe")
+    await until(lambda: probe.frames > 3)
+    assert (probe.width, probe.height) == (320, 240)
+    cam.setDisplay(None)
+    with pytest.raises(ValueError):
+        cam.setDisplay("no-such-display")
+
+
+async def test_file_microphone_and_recording_speaker(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import wave
+
+    from intercom.media.audio import WavFileSink, file_microphone
+
+    source = tmp_path / "greeting.wav"
+    with wave.open(str(source), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(16000)
+        t = np.arange(16000) / 16000
+        out.writeframes((8000 * np.sin(2 * np.pi * 440 * t)).astype(np.int16).tobytes())
+    mic = file_microphone(str(source))
+    recording = WavFileSink(str(tmp_path / "heard.wav"), rate=16000)
+    for _ in range(10):
+        frame = await asyncio.wait_for(mic.recv(), 5)
+        assert np.abs(frame.to_ndarray()).max() > 1000
+        recording.push(frame)
+    mic.stop()
+    recording.close()
+    with wave.open(str(tmp_path / "heard.wav")) as heard:
+        assert heard.getframerate() == 16000 and heard.getnframes() > 1000
