@@ -201,7 +201,11 @@ class StandInH264Encoder:
         ctx.framerate = fractions.Fraction(self.fps, 1)
         ctx.bit_rate = self.bitrate
         ctx.profile = "baseline"
+        # One thread: x264's own worker threads would hide the stand-in's cost from the
+        # thread-CPU figure that benchmarks report apart (a Pi's encoder is hardware).
+        ctx.thread_count = 1
         ctx.options = {
+            "threads": "1",
             "preset": "ultrafast",
             "tune": "zerolatency",
             "x264-params": f"keyint={self.iperiod}:min-keyint={self.iperiod}:repeat-headers=1"
