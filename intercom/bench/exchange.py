@@ -20,6 +20,7 @@ from typing import Any
 
 import tomli_w
 
+from . import format_table
 from .exchange_load import PASSWORD
 
 
@@ -138,10 +139,7 @@ def table(result: dict[str, Any]) -> str:
             "p99 <= 50 ms",
         ),
     ]
-    width = max(len(r[0]) for r in rows)
-    lines = [f"{'measure'.ljust(width)}  result  [target]"]
-    lines += [f"{name.ljust(width)}  {value}  [{target}]" for name, value, target in rows]
-    return "\n".join(lines)
+    return format_table(rows)
 
 
 def main(args: argparse.Namespace) -> int:

@@ -38,6 +38,8 @@ from intercom.media.camera import SyntheticCamera
 from intercom.media.displays import FrameProbe, register_display, unregister_display
 from intercom.media.video import CameraMode
 
+from . import format_table
+
 PASSWORD = "bench-media"
 MODE = CameraMode(640, 480, 30)
 
@@ -381,10 +383,7 @@ def table(result: dict[str, Any]) -> str:
             "<= 0.25 x",
         ),
     ]
-    width = max(len(r[0]) for r in rows)
-    lines = [f"{'measure'.ljust(width)}  result  [target]"]
-    lines += [f"{n.ljust(width)}  {v}  [{t}]" for n, v, t in rows]
-    return "\n".join(lines)
+    return format_table(rows)
 
 
 def main(args: argparse.Namespace) -> int:

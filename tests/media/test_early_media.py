@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
-from intercom.client import Call, CallState, CallType, OzCamera
+from intercom.client import Call, CallState, CallType
 from intercom.media.audio import CountingAudioSink, GeneratedAudioTrack
 from intercom.media.callmedia import MediaOptions
 from intercom.media.camera import SyntheticCamera
 from intercom.media.displays import FrameProbe
 from tests.conftest import Connector, Recorder
+from tests.media.helpers import ring, until
 
 pytestmark = pytest.mark.integration
-
-
-async def until(predicate, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
-    """Media arrives continuously; poll the probe at frame pace until it shows what we need."""
-    async with asyncio.timeout(timeout):
-        while not predicate():  # noqa: ASYNC110 - frames are a stream, not one event
-            await asyncio.sleep(0.02)
 
 
 async def test_door_video_reaches_the_resident_while_it_rings(
@@ -28,11 +20,7 @@ async def test_door_video_reaches_the_resident_while_it_rings(
 ) -> None:
     door = await login("100", media=MediaOptions())
     flat = await login("201", media=MediaOptions())
-    incoming = Recorder(flat.onIncomingCall)
-    call = door.createCall("201", CallType.VIDEO)
-    call.attachCamera(OzCamera.getCameraByName("door-camera"))
-    await call.start()
-    inc: Call = await incoming.wait_for(lambda c: True)
+    call, (inc,) = await ring(door, "201", flat)
     inc.setRemoteDisplay("probe")
     await until(lambda: probe.frames >= 5)
     assert inc.getCallState() is CallState.RINGING  # seen before answering

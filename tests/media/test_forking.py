@@ -6,12 +6,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from intercom.client import Call, CallState, CallType, EndCause, OzCamera
+from intercom.client import Call, CallState, EndCause
 from intercom.media.callmedia import MediaOptions
 from intercom.media.camera import SyntheticCamera
 from intercom.media.displays import FrameProbe, register_display, unregister_display
 from tests.conftest import Connector, Recorder
-from tests.media.test_early_media import until
+from tests.media.helpers import ring, until
 
 pytestmark = pytest.mark.integration
 
@@ -32,12 +32,7 @@ async def test_every_ringing_resident_sees_the_door_and_one_answer_wins(
     door = await login("100", media=MediaOptions())
     flat1 = await login("201", media=MediaOptions())
     flat2 = await login("202", media=MediaOptions())
-    ring1, ring2 = Recorder(flat1.onIncomingCall), Recorder(flat2.onIncomingCall)
-    call = door.createCall("200", CallType.VIDEO)
-    call.attachCamera(OzCamera.getCameraByName("door-camera"))
-    await call.start()
-    c1: Call = await ring1.wait_for(lambda c: True)
-    c2: Call = await ring2.wait_for(lambda c: True)
+    call, (c1, c2) = await ring(door, "200", flat1, flat2)
     c1.setRemoteDisplay("flat1")
     c2.setRemoteDisplay("flat2")
     await until(lambda: probes["flat1"].frames > 3 and probes["flat2"].frames > 3)
@@ -62,11 +57,8 @@ async def test_transfer_gives_the_door_a_new_peer(
     door = await login("100", media=MediaOptions())
     flat1 = await login("201", media=MediaOptions())
     flat2 = await login("202", media=MediaOptions())
-    ring1, ring2 = Recorder(flat1.onIncomingCall), Recorder(flat2.onIncomingCall)
-    call = door.createCall("201", CallType.VIDEO)
-    call.attachCamera(OzCamera.getCameraByName("door-camera"))
-    await call.start()
-    c1: Call = await ring1.wait_for(lambda c: True)
+    ring2 = Recorder(flat2.onIncomingCall)
+    call, (c1,) = await ring(door, "201", flat1)
     c1.setRemoteDisplay("flat1")
     await c1.accept()
     await until(lambda: probes["flat1"].frames > 3)

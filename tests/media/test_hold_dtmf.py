@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from intercom.client import Call, CallState, CallType, OzCamera, OzWebClient, Session
+from intercom.client import Call, CallState, OzWebClient, Session
 from intercom.media.audio import CountingAudioSink, GeneratedAudioTrack
 from intercom.media.callmedia import MediaOptions
 from intercom.media.camera import SyntheticCamera
 from intercom.media.displays import FrameProbe
 from tests.conftest import Connector, Recorder
-from tests.media.test_early_media import until
+from tests.media.helpers import ring, until
 
 pytestmark = pytest.mark.integration
 
@@ -39,11 +39,7 @@ async def video_call(
 ) -> tuple[OzWebClient, OzWebClient, Call, Call]:
     door = await login("100", media=devices.options("door", **extra))
     flat = await login("201", media=devices.options("flat", **extra))
-    incoming = Recorder(flat.onIncomingCall)
-    call = door.createCall("201", CallType.VIDEO)
-    call.attachCamera(OzCamera.getCameraByName("door-camera"))
-    await call.start()
-    inc: Call = await incoming.wait_for(lambda c: True)
+    call, (inc,) = await ring(door, "201", flat)
     inc.setRemoteDisplay("probe")
     await inc.accept()
     await call.wait_for(CallState.IN_CALL)

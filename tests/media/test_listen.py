@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from intercom.client import Call, CallState, CallType, Session
+from intercom.client import Call, CallState, CallType, OzWebClient, Session
 from intercom.media.audio import CountingAudioSink, GeneratedAudioTrack
 from intercom.media.callmedia import MediaOptions
 from tests.conftest import Connector, Recorder
-from tests.media.test_early_media import until
+from tests.media.helpers import ring, until
 
 pytestmark = pytest.mark.integration
 
@@ -26,20 +26,22 @@ def speaking(name: str, speakers: dict[str, CountingAudioSink]) -> MediaOptions:
     return MediaOptions(microphone=mic, speaker=speaker)
 
 
-async def test_listener_hears_both_parties_and_is_not_heard(login: Connector) -> None:
+async def monitored_call(login: Connector) -> tuple[OzWebClient, Session, Call, Call]:
+    """A concierge watching an answered audio call from the door to flat 201."""
     speakers: dict[str, CountingAudioSink] = {}
     concierge = await login("900", media=speaking("concierge", speakers))
     created = Recorder(concierge.onSessionCreated)
     door = await login("100", media=speaking("door", speakers))
     flat = await login("201", media=speaking("flat", speakers))
-    incoming = Recorder(flat.onIncomingCall)
-    call = door.createCall("201", CallType.AUDIO)
-    await call.start()
-    inc: Call = await incoming.wait_for(lambda c: True)
+    call, (inc,) = await ring(door, "201", flat, call_type=CallType.AUDIO)
     await inc.accept()
     await call.wait_for(CallState.IN_CALL)
     session: Session = await created.wait_for(lambda s: True)
+    return concierge, session, call, inc
 
+
+async def test_listener_hears_both_parties_and_is_not_heard(login: Connector) -> None:
+    concierge, session, call, inc = await monitored_call(login)
     await session.startListen()
     media = session.listen_media
     assert media is not None
@@ -62,17 +64,7 @@ async def test_listener_hears_both_parties_and_is_not_heard(login: Connector) ->
 
 
 async def test_listener_leaving_abruptly_is_dropped_by_the_parties(login: Connector) -> None:
-    speakers: dict[str, CountingAudioSink] = {}
-    concierge = await login("900", media=speaking("concierge", speakers))
-    created = Recorder(concierge.onSessionCreated)
-    door = await login("100", media=speaking("door", speakers))
-    flat = await login("201", media=speaking("flat", speakers))
-    incoming = Recorder(flat.onIncomingCall)
-    call = door.createCall("201", CallType.AUDIO)
-    await call.start()
-    inc: Call = await incoming.wait_for(lambda c: True)
-    await inc.accept()
-    session: Session = await created.wait_for(lambda s: True)
+    concierge, session, call, inc = await monitored_call(login)
     await session.startListen()
     await until(lambda: call.media is not None and len(call.media.peers) == 2)
     await concierge.disconnect()

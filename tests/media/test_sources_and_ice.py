@@ -169,7 +169,7 @@ async def test_a_call_through_the_echo_canceller(login) -> None:  # type: ignore
     from intercom.media.callmedia import MediaOptions
     from intercom.media.echo import SpeexEchoCanceller
     from tests.conftest import Recorder
-    from tests.media.test_early_media import until
+    from tests.media.helpers import until
 
     heard = CountingAudioSink()
 
@@ -194,7 +194,7 @@ async def test_a_call_through_the_echo_canceller(login) -> None:  # type: ignore
 
 async def test_camera_preview_on_a_display(passthrough_camera, probe) -> None:  # type: ignore[no-untyped-def]
     from intercom.client import OzCamera
-    from tests.media.test_early_media import until
+    from tests.media.helpers import until
 
     cam = OzCamera.getCameraByName("door-camera")
     assert cam is not None

@@ -14,7 +14,7 @@ from intercom.client import Call, CallState, CallType, OzCamera
 from intercom.media.callmedia import MediaOptions
 from intercom.media.camera import SyntheticCamera
 from tests.conftest import Connector, Recorder
-from tests.media.test_early_media import until
+from tests.media.helpers import until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
