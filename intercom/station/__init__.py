@@ -1,0 +1,2 @@
+"""The door-station application: bells, lock, screen, unlock policy and event log, wired to an
+``OzWebClient``."""

@@ -1,0 +1,63 @@
+"""The station's event log in SQLite: what happened at the door, who did it and how."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+from intercom.sqlite import open_database
+
+MIGRATIONS = [
+    """
+    CREATE TABLE events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at REAL NOT NULL,
+        kind TEXT NOT NULL,
+        detail TEXT NOT NULL,
+        snapshot TEXT
+    );
+    CREATE INDEX events_at ON events(at)
+    """,
+]
+
+KINDS = frozenset({
+    "start", "stop", "bell", "call_answered", "call_ended", "unlock", "unlock_refused",
+    "wrong_code", "lockout", "door_opened", "door_closed", "door_open_too_long", "tamper",
+    "offline", "online", "message",
+})  # fmt: skip
+
+
+class EventLog:
+    def __init__(self, path: Path | str) -> None:
+        self._db: sqlite3.Connection = open_database(path, MIGRATIONS)
+
+    def add(self, kind: str, snapshot: str | None = None, **detail: Any) -> int:
+        if kind not in KINDS:
+            raise ValueError(f"unknown event kind {kind!r}")
+        cursor = self._db.execute(
+            "INSERT INTO events (at, kind, detail, snapshot) VALUES (?, ?, ?, ?)",
+            (time.time(), kind, json.dumps(detail, sort_keys=True), snapshot),
+        )
+        return int(cursor.lastrowid or 0)
+
+    def since(self, since: float = 0.0, limit: int = 1000) -> list[dict[str, Any]]:
+        rows = self._db.execute(
+            "SELECT id, at, kind, detail, snapshot FROM events WHERE at >= ? ORDER BY id LIMIT ?",
+            (since, limit),
+        ).fetchall()
+        return [
+            {
+                "id": r["id"],
+                "at": r["at"],
+                "kind": r["kind"],
+                **json.loads(r["detail"]),
+                **({"snapshot": r["snapshot"]} if r["snapshot"] else {}),
+            }
+            for r in rows
+        ]
+
+    def close(self) -> None:
+        self._db.close()
