@@ -33,6 +33,28 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--host", help="listen address (overrides the file)")
     ex.add_argument("--port", type=int, help="listen port (overrides the file)")
 
+    st = sub.add_parser("station", help="run the door-station firmware")
+    st.add_argument("--config", required=True, type=Path, help="station TOML file")
+
+    bell = sub.add_parser("bell", help="press a bell of a running station or demo")
+    bell.add_argument("bell", nargs="?", type=int, default=1)
+    bell.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path("demo-data"),
+        help="the station's data directory (the demo's by default)",
+    )
+
+    ev = sub.add_parser("events", help="show the station's event log")
+    ev.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path("demo-data"),
+        help="the station's data directory (the demo's by default)",
+    )
+    ev.add_argument("--since", type=float, default=0.0, help="Unix time to start from")
+    ev.add_argument("--json", action="store_true", help="one JSON object per line")
+
     demo = sub.add_parser("demo", help="run the embedded demo on this machine")
     demo.add_argument("--port", type=int, default=7777)
     demo.add_argument("--data-dir", type=Path, default=Path("demo-data"))
@@ -81,6 +103,20 @@ def main(argv: list[str] | None = None) -> int:
             from intercom.exchange.server import run_exchange
 
             asyncio.run(run_exchange(args.config, args.host, args.port))
+        elif args.command == "station":
+            from intercom.station.app import run_station
+
+            asyncio.run(run_station(args.config))
+        elif args.command == "bell":
+            from intercom.station.app import request_bell
+
+            try:
+                request_bell(_station_dir(args.data_dir), args.bell)
+            except (RuntimeError, OSError) as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return 2
+        elif args.command == "events":
+            return _events(args)
         elif args.command == "demo":
             from intercom.demo import run_demo
 
@@ -100,6 +136,36 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    return 0
+
+
+def _station_dir(data_dir: Path) -> Path:
+    return data_dir / "station" if (data_dir / "station").is_dir() else data_dir
+
+
+def _events(args: argparse.Namespace) -> int:
+    import json
+    import time
+
+    from intercom.station.events import EventLog
+
+    path = _station_dir(args.data_dir) / "events.db"
+    if not path.exists():
+        print(f"error: no event log at {path}", file=sys.stderr)
+        return 2
+    log = EventLog(path)
+    try:
+        for event in log.since(args.since):
+            if args.json:
+                print(json.dumps(event, sort_keys=True))
+            else:
+                when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(event.pop("at")))
+                event.pop("id")
+                kind = event.pop("kind")
+                rest = " ".join(f"{k}={v}" for k, v in sorted(event.items()))
+                print(f"{when}  {kind:<18} {rest}".rstrip())
+    finally:
+        log.close()
     return 0
 
 

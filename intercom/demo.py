@@ -79,14 +79,52 @@ def demo_logins(config_path: Path) -> list[str]:
     return [f"extension {e['number']} password {e['password']}" for e in raw["extensions"]]
 
 
+def station_config(data_dir: Path, port: int) -> Path:
+    """The demo's door station: simulated pins, synthetic camera, bell 1 -> ring group 200,
+    door code 1234#."""
+    import tomllib
+
+    passwords = tomllib.loads((data_dir / "passwords.toml").read_text())
+    config = {
+        "station": {
+            "name": "Front door", "extension": "100", "password": passwords["100"],
+            "exchange": f"127.0.0.1:{port}", "simulated": True, "data_dir": "station",
+            "camera": "synthetic",
+        },
+        "bells": [{"id": 1, "pin": 17, "target": "200"}],
+        "relays": [{"name": "door", "pin": 27, "pulse": 5.0, "codes": ["1234"]}],
+        "door_contact": {"pin": 5, "relay": "door"},
+        "screen": {"greeting": "Welcome - please ring"},
+    }  # fmt: skip
+    path = data_dir / "station.toml"
+    path.write_text(tomli_w.dumps(config))
+    path.chmod(0o600)
+    return path
+
+
 async def run_demo(data_dir: Path, port: int) -> None:
+    import asyncio
+
+    from intercom.station.app import Station, serve_station
+    from intercom.station.config import load_station_config
+
     path = demo_config(data_dir, port)
     exchange = Exchange.from_file(path)
-
-    def ready() -> None:
-        print(f"intercom demo running: {exchange.url}", flush=True)
-        for line in demo_logins(path):
-            print(line, flush=True)
-        print("Press Ctrl+C to stop.", file=sys.stderr, flush=True)
-
-    await exchange.serve_forever(on_ready=ready)
+    stop = asyncio.Event()
+    await exchange.start()
+    station_path = station_config(data_dir, exchange.port)
+    station = Station(load_station_config(station_path), station_path)
+    print(f"intercom demo running: {exchange.url}", flush=True)
+    for line in demo_logins(path):
+        print(line, flush=True)
+    print(
+        f"Door code 1234#. Press the bell with: intercom bell 1 --data-dir {data_dir}. "
+        f"The station's screen is drawn to {data_dir / 'station' / 'screen.png'}. "
+        "Ctrl+C stops.",
+        file=sys.stderr,
+        flush=True,
+    )
+    try:
+        await serve_station(station, stop)
+    finally:
+        await exchange.stop()

@@ -83,6 +83,7 @@ class Call:
         self.on_dtmf_received: Event[[DtmfEvent]] = Event("onDtmfReceived")
         self.on_call_expiring: Event[[float]] = Event("onCallExpiring")
         self.on_call_extended: Event[[float]] = Event("onCallExtended")
+        self.on_command_received: Event[[dict[str, Any]]] = Event("onCommandReceived")
         # Media negotiation and listeners, consumed by the media layer.
         self.on_signal_received: Event[[dict[str, Any]]] = Event("onSignalReceived")
         self.on_peer_changed: Event[[dict[str, Any]]] = Event("onPeerChanged")
@@ -236,6 +237,11 @@ class Call:
         """Push the call's maximum-duration deadline back; returns the seconds now left."""
         result = await self._do("call.extend", seconds=int(seconds))
         return float(result["seconds_left"])
+
+    async def unlock(self, relay: str = "") -> None:
+        """Open the door of the station at the other end (needs the ``door`` privilege and an
+        answered call); ``relay`` names one of several locks, empty for the first."""
+        await self._do("call.command", command="unlock", target=relay)
 
     async def send_signal(self, kind: str, sdp: str = "", peer: str | None = None) -> None:
         data: dict[str, Any] = {"kind": kind, "sdp": sdp}

@@ -512,6 +512,7 @@ class OzWebClient:
         "call.signal": lambda c, d: c._call_emit(d, "on_signal_received", d),
         "call.peer": lambda c, d: c._call_emit(d, "on_peer_changed", d),
         "call.listener": lambda c, d: c._call_emit(d, "on_listener_changed", d),
+        "call.command": lambda c, d: c._call_emit(d, "on_command_received", d),
         "client.state": _on_client_state,
         "session.created": lambda c, d: c._session_event(d),
         "session.state": lambda c, d: c._session_event(d),

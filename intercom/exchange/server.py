@@ -429,6 +429,7 @@ class Exchange:
             "call.message": lambda c, d: sw.send_message(c, d.call_id, d.text),
             "call.dtmf": lambda c, d: sw.send_dtmf(c, d.call_id, d.digits),
             "call.extend": lambda c, d: sw.extend(c, d.call_id, d.seconds),
+            "call.command": lambda c, d: sw.command(c, d.call_id, d.command, d.target),
             "call.signal": lambda c, d: sw.relay_signal(c, d.call_id, d.kind, d.sdp, d.peer),
             "setup_call": lambda c, d: sw.setup_call(c, d.caller, d.callee),
             "history.query": history,

@@ -840,6 +840,25 @@ class Switch:
             {"call_id": leg.call_id, "key": key, "source": source, "from": sender},
         )
 
+    def command(self, ep: Endpoint, call_id: str, command: str, target: str) -> None:
+        """Relay a privileged command (``unlock``) to the other party of an answered call."""
+        self._require(ep, Privilege.DOOR, f"'{command}'")
+        leg = self._own_leg(ep, call_id)
+        s = self._talking(leg)
+        other = s.other(leg)
+        assert other is not None
+        self._emit_one(
+            other.endpoint,
+            "call.command",
+            {
+                "call_id": other.call_id,
+                "command": command,
+                "target": target,
+                "from": leg.extension,
+                "privileges": sorted(p.value for p in ep.privileges),
+            },
+        )
+
     def extend(self, ep: Endpoint, call_id: str, seconds: int) -> dict[str, Any]:
         leg = self._own_leg(ep, call_id)
         s = self._talking(leg)

@@ -69,6 +69,14 @@ class CallDtmf(Payload):
     digits: DtmfDigits
 
 
+class CallCommand(Payload):
+    """A privileged instruction to the other party of a call, e.g. ``unlock`` to a station."""
+
+    call_id: Identifier
+    command: Literal["unlock"]
+    target: Annotated[str, StringConstraints(max_length=32)] = ""
+
+
 class CallExtend(Payload):
     call_id: Identifier
     seconds: Annotated[int, Field(ge=1, le=3600)]
@@ -161,6 +169,7 @@ REQUESTS: dict[str, type[Payload]] = {
     "call.message": CallMessage,
     "call.dtmf": CallDtmf,
     "call.extend": CallExtend,
+    "call.command": CallCommand,
     "call.signal": CallSignal,
     "setup_call": SetupCall,
     "history.query": HistoryQuery,

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from intercom.client import ConnectionState, OzWebClient, Privilege
+from intercom.client import CallState, ConnectionState, OzWebClient, Privilege
 from intercom.exchange.server import Exchange
 from tests.conftest import Recorder
 
@@ -105,6 +106,28 @@ async def test_demo_prints_the_address_and_logins(tmp_path: Path) -> None:
         )
         assert "200" not in client.extensions  # ring groups are numbers, not extensions
         await client.disconnect()
+        # The demo's station: the bell rings the flats' group, the code opens the door.
+        flat = OzWebClient(media=False)
+        incoming = Recorder(flat.onIncomingCall)
+        assert await flat.connect(address, "201", password=logins[1][3]) is (
+            ConnectionState.ACCESS_GRANTED
+        )
+        out = cli("bell", "1", "--data-dir", str(tmp_path / "demo"))
+        assert out.returncode == 0, out.stderr
+        call = await incoming.wait_for(lambda c: True, timeout=10)
+        assert call.getOtherParty() == "100" and call.dialed == "200"
+        await call.accept()
+        await call.send_dtmf("1234#")
+        await call.wait_for(CallState.COMPLETED, timeout=15)  # hung up after the unlock
+        await flat.disconnect()
+        events = cli("events", "--json", "--data-dir", str(tmp_path / "demo"))
+        kinds = [json.loads(line)["kind"] for line in events.stdout.splitlines()]
+        assert [k for k in kinds if k in ("bell", "call_answered", "unlock", "call_ended")] == [
+            "bell",
+            "call_answered",
+            "unlock",
+            "call_ended",
+        ]
     finally:
         proc.terminate()
         await proc.wait()

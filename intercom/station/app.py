@@ -1,0 +1,398 @@
+"""The door station: bells in, a video call out, the lock opened only for the right people."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from pathlib import Path
+from typing import Any
+
+from gpiozero import Factory
+
+from intercom.client import (
+    Call,
+    CallState,
+    CallType,
+    ConnectionInfo,
+    ConnectionState,
+    DtmfEvent,
+    Message,
+    OzCamera,
+    OzWebClient,
+)
+from intercom.devices.inputs import Bell, Tamper
+from intercom.devices.lock import DoorContact, LockRelay
+from intercom.devices.pins import pin_factory as make_pin_factory
+from intercom.media.callmedia import MediaOptions
+from intercom.media.camera import CameraSource, PiCamera2Camera, SyntheticCamera, V4L2Camera
+from intercom.media.video import CameraMode
+
+from .config import StationConfig
+from .events import EventLog
+from .screen import PngScreen, ScreenModel, ScreenState
+from .unlock import Outcome, UnlockPolicy, hash_code
+
+log = logging.getLogger(__name__)
+
+CAMERA_NAME = "station"
+NOTICES = {
+    "busy": "Busy - please try later",
+    "no_answer": "No answer",
+    "unknown_number": "Not available",
+    "unavailable": "Nobody is home",
+    "rejected": "No answer",
+}
+
+
+def camera_for(kind: str) -> CameraSource | None:
+    if kind == "synthetic":
+        return SyntheticCamera(CameraMode(640, 480, 30), encoded=True)
+    if kind == "picamera2":
+        return PiCamera2Camera(0, CameraMode(1280, 720, 30))
+    if kind == "v4l2":
+        return V4L2Camera("/dev/video0")
+    return None
+
+
+class Station:
+    def __init__(
+        self,
+        config: StationConfig,
+        config_path: Path | str,
+        *,
+        pin_factory: Factory | None = None,
+        media: MediaOptions | None = None,
+        camera: CameraSource | None = None,
+    ) -> None:
+        self.config = config
+        base = Path(config_path).resolve().parent
+        data = Path(config.station.data_dir)
+        self.data_dir = data if data.is_absolute() else base / data
+        self._pins = pin_factory
+        self._media = media or MediaOptions()
+        self._camera_source = camera
+        self.events: EventLog
+        self.relays: dict[str, LockRelay] = {}
+        self.bells: dict[int, Bell] = {}
+        self.door_contact: DoorContact | None = None
+        self.tamper: Tamper | None = None
+        self.screen = ScreenModel(greeting=config.screen.greeting)
+        self.renderer: PngScreen | None = None
+        self.client = OzWebClient(media=self._media)
+        self.call: Call | None = None
+        self.bell_of_call: int | None = None
+        self.policy = UnlockPolicy(
+            {r.name: [hash_code(c) for c in r.codes] + list(r.code_hashes) for r in config.relays},
+            max_wrong=config.unlock.max_wrong,
+            lockout_seconds=config.unlock.lockout,
+        )
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._hangup_timer: asyncio.TimerHandle | None = None
+        self.online = asyncio.Event()
+
+    # ------------------------------------------------------------------ life
+
+    async def start(self) -> None:
+        cfg = self.config
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.events = EventLog(self.data_dir / "events.db")
+        pins = self._pins or make_pin_factory(cfg.station.simulated)
+        for r in cfg.relays:
+            relay = LockRelay(
+                r.pin,
+                active_high=r.active_high,
+                pulse_seconds=r.pulse,
+                bistable=r.bistable,
+                pin_factory=pins,
+            )
+            self.relays[r.name] = relay
+        for b in cfg.bells:
+            bell = Bell(b.id, b.pin, pull_up=b.pull_up, bounce_time=b.bounce, pin_factory=pins)
+            bell.when_pressed = self.press
+            self.bells[b.id] = bell
+        if cfg.door_contact is not None:
+            contact = DoorContact(
+                cfg.door_contact.pin,
+                self.relays.get(cfg.door_contact.relay),
+                open_too_long=cfg.door_contact.open_too_long,
+                pin_factory=pins,
+            )
+            contact.when_opened = lambda: self._log("door_opened")
+            contact.when_closed = lambda: self._log("door_closed")
+            contact.when_open_too_long = lambda: self._log("door_open_too_long")
+            self.door_contact = contact
+        if cfg.tamper_pin is not None:
+            self.tamper = Tamper(cfg.tamper_pin, pin_factory=pins)
+            self.tamper.when_tampered = lambda: self._log("tamper")
+        if cfg.screen.kind == "png":
+            path = Path(cfg.screen.path)
+            self.renderer = PngScreen(path if path.is_absolute() else self.data_dir / path)
+        source = self._camera_source or camera_for(cfg.station.camera)
+        if source is not None:
+            OzCamera.register(CAMERA_NAME, source, source.mode)
+        self.client.onConnectionStateChanged(self._connection)
+        self.events.add("start")
+        self.screen.show(ScreenState.OFFLINE, "Connecting...")
+        self._spawn(self._connect())
+        self._spawn(self._refresh_screen())
+
+    async def stop(self) -> None:
+        for relay in self.relays.values():
+            relay.close()  # the door is locked whatever happens next
+        for task in list(self._tasks):
+            task.cancel()
+        await self.client.disconnect()
+        for device in [*self.bells.values(), self.door_contact, self.tamper]:
+            if device is not None:
+                device.close()
+        source = self._camera_source
+        OzCamera.unregister(CAMERA_NAME)
+        if source is not None:
+            source.close()
+        self.events.add("stop")
+        self.events.close()
+
+    def _log(self, kind: str, **detail: Any) -> None:
+        self.events.add(kind, **detail)
+
+    def _spawn(self, work: Any) -> None:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _connect(self) -> None:
+        """Keep trying until the exchange answers; after that the client reconnects itself."""
+        delay = 0.5
+        st = self.config.station
+        while True:
+            if st.token:
+                state = await self.client.connect(st.exchange, st.token)
+            else:
+                state = await self.client.connect(st.exchange, st.extension, password=st.password)
+            if state is ConnectionState.ACCESS_GRANTED:
+                return
+            if state is ConnectionState.ACCESS_DENIED:
+                log.error("the exchange refused this station's credentials")
+            await asyncio.sleep(delay * random.uniform(0.5, 1.0))
+            delay = min(delay * 2, 10.0)
+
+    def _connection(self, info: ConnectionInfo) -> None:
+        if info.state is ConnectionState.ACCESS_GRANTED:
+            self.online.set()
+            self.events.add("online")
+            self.screen.idle()
+        elif self.online.is_set():
+            self.online.clear()
+            self.events.add("offline")
+            self.screen.show(ScreenState.OFFLINE, "Offline", "Please try again later")
+        self._draw()
+
+    async def _refresh_screen(self) -> None:
+        while True:
+            if self.screen.expire() or self.screen.state is ScreenState.CALLING:
+                self._draw()
+            await asyncio.sleep(1.0)  # the ring timer counts seconds
+
+    def _draw(self) -> None:
+        if self.renderer is not None:
+            try:
+                self.renderer.draw(self.screen.lines())
+            except OSError:
+                log.exception("cannot draw the screen")
+
+    # ----------------------------------------------------------------- bells
+
+    def press(self, bell_id: int = 1) -> None:
+        bell = next((b for b in self.config.bells if b.id == bell_id), None)
+        if bell is None:
+            raise ValueError(f"no bell {bell_id}")
+        self.events.add("bell", bell=bell_id, target=bell.target)
+        if self.call is not None and self.call.is_active:
+            if bell.press_in_call == "hangup":
+                self._spawn(self.call.hangUp())
+            return
+        if not self.online.is_set():
+            self.screen.show(ScreenState.NOTICE, "Offline", "Please try again later", 10)
+            self.events.add("offline", bell=bell_id)
+            self._draw()
+            return
+        self._spawn(self._ring(bell_id, bell.target))
+
+    async def _ring(self, bell_id: int, target: str) -> None:
+        call = self.client.createCall(target, CallType.VIDEO)
+        camera = OzCamera.getCameraByName(CAMERA_NAME)
+        if camera is not None:
+            call.attachCamera(camera)
+        self.call, self.bell_of_call = call, bell_id
+        self.policy.reset_entry()
+        call.onCallStateChanged(lambda state: self._state(call, state))
+        call.onDtmfReceived(lambda event: self._dtmf(call, event))
+        call.onMessageReceived(lambda message: self._message(call, message))
+        call.on_command_received(lambda data: self._command(call, data))
+        self.screen.show(ScreenState.CALLING, f"Calling {target}...")
+        self._draw()
+        try:
+            await call.start()
+        except Exception as exc:
+            log.warning("call to %s failed: %s", target, exc)
+            self.screen.show(ScreenState.NOTICE, "Not available", "", 10)
+            self._draw()
+
+    # ----------------------------------------------------------------- calls
+
+    def _state(self, call: Call, state: CallState) -> None:
+        if call is not self.call:
+            return
+        if state is CallState.RINGING:
+            name = call.other_party_name or call.other_party
+            self.screen.show(ScreenState.CALLING, f"Calling {name}...")
+        elif state is CallState.IN_CALL:
+            if len(call.states_seen) >= 2 and call.states_seen[-2] is CallState.ANSWERED:
+                self.events.add("call_answered", bell=self.bell_of_call, by=call.other_party)
+            self.screen.show(ScreenState.IN_CALL, call.other_party_name or call.other_party)
+        elif state is CallState.HOLD:
+            self.screen.show(ScreenState.ON_HOLD, "Please wait")
+        elif state.is_final:
+            cause = call.end_cause.value if call.end_cause else state.value
+            self.events.add(
+                "call_ended",
+                bell=self.bell_of_call,
+                state=state.value,
+                cause=cause,
+                party=call.other_party,
+            )
+            notice = NOTICES.get(cause)
+            if notice is not None:
+                self.screen.show(ScreenState.NOTICE, notice, "", 10)
+            elif self.screen.state is not ScreenState.DOOR_OPEN:
+                self.screen.idle()
+            if self._hangup_timer is not None:
+                self._hangup_timer.cancel()
+                self._hangup_timer = None
+            self.call = None
+        self._draw()
+
+    def _answered(self, call: Call) -> bool:
+        return call is self.call and call.state in (CallState.IN_CALL, CallState.HOLD)
+
+    def _dtmf(self, call: Call, event: DtmfEvent) -> None:
+        decision = self.policy.digit(event.key, self._answered(call))
+        how = f"dtmf-{event.source}"
+        if decision.outcome is Outcome.UNLOCK and decision.relay is not None:
+            self._unlock(decision.relay, call.other_party, how)
+        elif decision.outcome is Outcome.WRONG:
+            self.events.add(
+                "wrong_code", who=call.other_party, how=how, attempts_left=decision.attempts_left
+            )
+            self.screen.show(ScreenState.NOTICE, "Wrong code", "", 5)
+        elif decision.outcome is Outcome.LOCKED_OUT:
+            self.events.add("lockout", who=call.other_party, how=how)
+            self.screen.show(ScreenState.NOTICE, "Too many wrong codes", "", 10)
+        elif decision.outcome is Outcome.REFUSED:
+            self.events.add(
+                "unlock_refused", who=call.other_party, how=how, reason="not in an answered call"
+            )
+        self._draw()
+
+    def _command(self, call: Call, data: dict[str, Any]) -> None:
+        who = str(data.get("from", ""))
+        if data.get("command") != "unlock":
+            return
+        if "door" not in data.get("privileges", []) or not self._answered(call):
+            self.events.add(
+                "unlock_refused",
+                who=who,
+                how="command",
+                reason="no door privilege or no answered call",
+            )
+            return
+        relay = data.get("target") or next(iter(self.relays), "")
+        if relay not in self.relays:
+            self.events.add("unlock_refused", who=who, how="command", reason="unknown relay")
+            return
+        self._unlock(relay, who, "command")
+
+    def _unlock(self, relay: str, who: str, how: str) -> None:
+        self.relays[relay].open()
+        self.events.add("unlock", relay=relay, who=who, how=how)
+        self.screen.show(
+            ScreenState.DOOR_OPEN, "Door open", "Please push", self.relays[relay].pulse_seconds
+        )
+        self._draw()
+        call = self.call
+        if call is not None and self._hangup_timer is None:
+            self._hangup_timer = asyncio.get_running_loop().call_later(
+                self.config.calls.hangup_after_unlock, lambda: self._spawn(self._end(call))
+            )
+
+    async def _end(self, call: Call) -> None:
+        self._hangup_timer = None
+        if call.is_active:
+            with contextlib.suppress(Exception):
+                await call.hangUp()
+
+    def _message(self, call: Call, message: Message) -> None:
+        self.events.add("message", who=message.sender, text=str(message)[:200])
+        self.screen.show(
+            ScreenState.MESSAGE, "Message", str(message), self.config.screen.message_seconds
+        )
+        self._draw()
+
+
+BELL_REQUEST = "bell-request"
+PID_FILE = "station.pid"
+
+
+def press_requested_bell(station: Station) -> None:
+    """SIGUSR2: press the bell named in ``bell-request`` (written by ``intercom bell N``)."""
+    request = station.data_dir / BELL_REQUEST
+    try:
+        bell = int(request.read_text().strip() or "1")
+        request.unlink()
+    except (OSError, ValueError):
+        bell = 1
+    try:
+        station.press(bell)
+    except ValueError as exc:
+        log.warning("%s", exc)
+
+
+async def serve_station(station: Station, stop: asyncio.Event) -> None:
+    import os
+    import signal
+
+    await station.start()
+    loop = asyncio.get_running_loop()
+    pid_file = station.data_dir / PID_FILE
+    pid_file.write_text(str(os.getpid()))
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    loop.add_signal_handler(signal.SIGUSR2, lambda: press_requested_bell(station))
+    try:
+        await stop.wait()
+    finally:
+        loop.remove_signal_handler(signal.SIGUSR2)
+        pid_file.unlink(missing_ok=True)
+        await station.stop()
+
+
+async def run_station(config_path: Path | str) -> None:
+    from .config import load_station_config
+
+    station = Station(load_station_config(config_path), config_path)
+    await serve_station(station, asyncio.Event())
+
+
+def request_bell(data_dir: Path, bell: int) -> None:
+    """``intercom bell N``: ask the station running on ``data_dir`` to press bell N."""
+    import os
+    import signal
+
+    try:
+        pid = int((data_dir / PID_FILE).read_text())
+    except (OSError, ValueError):
+        raise RuntimeError(f"no station is running on {data_dir}") from None
+    (data_dir / BELL_REQUEST).write_text(str(bell))
+    os.kill(pid, signal.SIGUSR2)

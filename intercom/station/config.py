@@ -1,0 +1,103 @@
+"""The station's configuration file (TOML), validated with errors naming file, key and reason."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from intercom.configfile import load_toml
+
+Code = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,8}$")]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StationSettings(Strict):
+    name: str = "Front door"
+    extension: str
+    password: str = ""
+    token: str = ""
+    exchange: str = "127.0.0.1:7777"
+    simulated: bool = False
+    data_dir: str = "station-data"
+    camera: Literal["picamera2", "v4l2", "synthetic", "none"] = "picamera2"
+
+
+class BellConfig(Strict):
+    id: Annotated[int, Field(ge=1)]
+    pin: Annotated[int, Field(ge=0, le=53)]
+    target: str
+    fallback_target: str | None = None
+    pull_up: bool = True
+    bounce: Annotated[float, Field(ge=0.0, le=2.0)] = 0.1
+    press_in_call: Literal["ignore", "hangup"] = "ignore"
+
+
+class RelayConfig(Strict):
+    name: str = "door"
+    pin: Annotated[int, Field(ge=0, le=53)]
+    active_high: bool = True
+    pulse: Annotated[float, Field(ge=1.0, le=30.0)] = 5.0
+    bistable: bool = False
+    codes: list[Code] = Field(default_factory=list)  # hashed in memory at load
+    code_hashes: list[str] = Field(default_factory=list)
+
+
+class DoorContactConfig(Strict):
+    pin: Annotated[int, Field(ge=0, le=53)]
+    relay: str = "door"
+    open_too_long: Annotated[float, Field(gt=0)] = 60.0
+
+
+class ScreenConfig(Strict):
+    kind: Literal["png", "none"] = "png"
+    path: str = "screen.png"
+    greeting: str = "Please ring"
+    message_seconds: Annotated[float, Field(gt=0, le=600)] = 30.0
+
+
+class CallsConfig(Strict):
+    ring_timeout: Annotated[float, Field(gt=0, le=600)] = 30.0
+    hangup_after_unlock: Annotated[float, Field(ge=0, le=120)] = 5.0
+
+
+class UnlockConfig(Strict):
+    max_wrong: Annotated[int, Field(ge=1, le=100)] = 5
+    lockout: Annotated[float, Field(ge=0, le=86400)] = 300.0
+
+
+class StationConfig(Strict):
+    station: StationSettings
+    bells: list[BellConfig] = Field(default_factory=list)
+    relays: list[RelayConfig] = Field(default_factory=list)
+    door_contact: DoorContactConfig | None = None
+    tamper_pin: Annotated[int, Field(ge=0, le=53)] | None = None
+    screen: ScreenConfig = Field(default_factory=ScreenConfig)
+    calls: CallsConfig = Field(default_factory=CallsConfig)
+    unlock: UnlockConfig = Field(default_factory=UnlockConfig)
+
+    @model_validator(mode="after")
+    def _check(self) -> StationConfig:
+        pins = [b.pin for b in self.bells] + [r.pin for r in self.relays]
+        if self.door_contact is not None:
+            pins.append(self.door_contact.pin)
+        if self.tamper_pin is not None:
+            pins.append(self.tamper_pin)
+        dupes = {p for p in pins if pins.count(p) > 1}
+        if dupes:
+            raise ValueError(f"pin(s) {sorted(dupes)} used twice")
+        if len({b.id for b in self.bells}) != len(self.bells):
+            raise ValueError("bell ids must be unique")
+        if len({r.name for r in self.relays}) != len(self.relays):
+            raise ValueError("relay names must be unique")
+        if not self.station.password and not self.station.token:
+            raise ValueError("station needs a password or a token")
+        return self
+
+
+def load_station_config(path: Path | str) -> StationConfig:
+    return load_toml(path, StationConfig)

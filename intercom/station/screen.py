@@ -1,0 +1,91 @@
+"""What the station's small screen shows, as a model (tests read it) and as pixels.
+
+The model says which state the door is in and the text for it; a renderer draws the text on a
+luma display or, simulated, into a PNG file."""
+
+from __future__ import annotations
+
+import textwrap
+import time
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+
+class ScreenState(StrEnum):
+    IDLE = "idle"
+    CALLING = "calling"
+    IN_CALL = "in_call"
+    ON_HOLD = "on_hold"
+    DOOR_OPEN = "door_open"
+    OFFLINE = "offline"
+    NOTICE = "notice"  # busy, no answer, wrong code...
+    MESSAGE = "message"  # text from the resident
+
+
+@dataclass
+class ScreenModel:
+    greeting: str = "Please ring"
+    width_chars: int = 20
+    state: ScreenState = ScreenState.IDLE
+    title: str = ""
+    text: str = ""
+    since: float = field(default_factory=time.monotonic)
+    until: float | None = None  # when a notice or message gives way
+    _underneath: tuple[ScreenState, str, str] | None = None
+
+    def show(
+        self, state: ScreenState, title: str, text: str = "", seconds: float | None = None
+    ) -> None:
+        if seconds is not None and self._underneath is None and self.until is None:
+            self._underneath = (self.state, self.title, self.text)
+        if seconds is None:
+            self._underneath = None
+        self.state, self.title, self.text = state, title, text
+        self.since = time.monotonic()
+        self.until = None if seconds is None else self.since + seconds
+
+    def idle(self) -> None:
+        self.show(ScreenState.IDLE, self.greeting)
+
+    def expire(self, now: float | None = None) -> bool:
+        """Return to what was underneath once a timed text ran out; True when it changed."""
+        now = time.monotonic() if now is None else now
+        if self.until is None or now < self.until:
+            return False
+        state, title, text = self._underneath or (ScreenState.IDLE, self.greeting, "")
+        self._underneath, self.until = None, None
+        self.state, self.title, self.text = state, title, text
+        self.since = now
+        return True
+
+    def lines(self, now: float | None = None) -> list[str]:
+        now = time.monotonic() if now is None else now
+        out = [self.title]
+        if self.state is ScreenState.CALLING:
+            out.append(f"{int(now - self.since)} s")
+        if self.text:
+            out += textwrap.wrap(self.text, self.width_chars) or [""]
+        return out
+
+
+class PngScreen:
+    """The simulated screen: the model drawn into a PNG file, like a small LCD."""
+
+    def __init__(self, path: Path | str, width: int = 240, height: int = 135) -> None:
+        self.path = Path(path)
+        self.size = (width, height)
+
+    def draw(self, lines: list[str]) -> None:
+        from PIL import Image, ImageDraw, ImageFont
+
+        image = Image.new("RGB", self.size, "black")
+        draw = ImageDraw.Draw(image)
+        font = ImageFont.load_default(size=18)
+        y = 6
+        for i, line in enumerate(lines):
+            draw.text((8, y), line, fill="white" if i else "#ffd54a", font=font)
+            y += 22
+        tmp = self.path.with_suffix(".tmp.png")
+        image.save(tmp)
+        tmp.replace(self.path)  # readers never see half a picture
