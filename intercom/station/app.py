@@ -9,6 +9,7 @@ import random
 from pathlib import Path
 from typing import Any
 
+import av
 from gpiozero import Factory
 
 from intercom.client import (
@@ -23,6 +24,7 @@ from intercom.client import (
     OzWebClient,
 )
 from intercom.devices.inputs import Bell, Tamper
+from intercom.devices.led import LedMode, StatusLed
 from intercom.devices.lock import DoorContact, LockRelay
 from intercom.devices.pins import pin_factory as make_pin_factory
 from intercom.media.callmedia import MediaOptions
@@ -78,6 +80,8 @@ class Station:
         self.bells: dict[int, Bell] = {}
         self.door_contact: DoorContact | None = None
         self.tamper: Tamper | None = None
+        self.led: StatusLed | None = None
+        self.fallback_tried = False
         self.screen = ScreenModel(greeting=config.screen.greeting)
         self.renderer: PngScreen | None = None
         self.client = OzWebClient(media=self._media)
@@ -126,6 +130,9 @@ class Station:
         if cfg.tamper_pin is not None:
             self.tamper = Tamper(cfg.tamper_pin, pin_factory=pins)
             self.tamper.when_tampered = lambda: self._log("tamper")
+        if cfg.led_pin is not None:
+            self.led = StatusLed(cfg.led_pin, pin_factory=pins)
+            self.led.show(LedMode.OFFLINE)
         if cfg.screen.kind == "png":
             path = Path(cfg.screen.path)
             self.renderer = PngScreen(path if path.is_absolute() else self.data_dir / path)
@@ -144,7 +151,7 @@ class Station:
         for task in list(self._tasks):
             task.cancel()
         await self.client.disconnect()
-        for device in [*self.bells.values(), self.door_contact, self.tamper]:
+        for device in [*self.bells.values(), self.door_contact, self.tamper, self.led]:
             if device is not None:
                 device.close()
         source = self._camera_source
@@ -196,6 +203,14 @@ class Station:
             await asyncio.sleep(1.0)  # the ring timer counts seconds
 
     def _draw(self) -> None:
+        if self.led is not None:
+            state = self.screen.state
+            self.led.show(
+                LedMode.OFFLINE if not self.online.is_set()
+                else LedMode.RINGING if state is ScreenState.CALLING
+                else LedMode.IN_CALL if self.call is not None and self.call.is_active
+                else LedMode.IDLE
+            )  # fmt: skip
         if self.renderer is not None:
             try:
                 self.renderer.draw(self.screen.lines())
@@ -208,7 +223,8 @@ class Station:
         bell = next((b for b in self.config.bells if b.id == bell_id), None)
         if bell is None:
             raise ValueError(f"no bell {bell_id}")
-        self.events.add("bell", bell=bell_id, target=bell.target)
+        event_id = self.events.add("bell", bell=bell_id, target=bell.target)
+        self._spawn(self._snapshot(event_id))
         if self.call is not None and self.call.is_active:
             if bell.press_in_call == "hangup":
                 self._spawn(self.call.hangUp())
@@ -218,7 +234,37 @@ class Station:
             self.events.add("offline", bell=bell_id)
             self._draw()
             return
+        self.fallback_tried = False
         self._spawn(self._ring(bell_id, bell.target))
+
+    async def _snapshot(self, event_id: int) -> None:
+        """A JPEG of the visitor at each ring, linked to the bell event; the last N are kept."""
+        keep = self.config.snapshots
+        source = OzCamera.getCameraByName(CAMERA_NAME)
+        if keep == 0 or source is None or source.source is None:
+            return
+        track = source.source.subscribe()
+        decoder = av.CodecContext.create("h264", "r") if source.source.encoded else None
+        try:
+            async with asyncio.timeout(5):
+                frame = None
+                while frame is None:
+                    item = await track.recv()
+                    if isinstance(item, av.VideoFrame):
+                        frame = item
+                    elif decoder is not None:
+                        frame = next(iter(decoder.decode(item)), None)
+        except (TimeoutError, av.FFmpegError):
+            return
+        finally:
+            track.stop()
+        folder = self.data_dir / "snapshots"
+        folder.mkdir(exist_ok=True)
+        path = folder / f"bell-{event_id:08d}.jpg"
+        await asyncio.to_thread(frame.to_image().save, path, quality=85)  # type: ignore[no-untyped-call]
+        self.events.link_snapshot(event_id, str(path))
+        for old in sorted(folder.glob("bell-*.jpg"))[:-keep]:
+            old.unlink(missing_ok=True)
 
     async def _ring(self, bell_id: int, target: str) -> None:
         call = self.client.createCall(target, CallType.VIDEO)
@@ -231,6 +277,7 @@ class Station:
         call.onDtmfReceived(lambda event: self._dtmf(call, event))
         call.onMessageReceived(lambda message: self._message(call, message))
         call.on_command_received(lambda data: self._command(call, data))
+        call.on_call_expiring(lambda left: self._expiring(left))
         self.screen.show(ScreenState.CALLING, f"Calling {target}...")
         self._draw()
         try:
@@ -263,6 +310,18 @@ class Station:
                 cause=cause,
                 party=call.other_party,
             )
+            bell = next((b for b in self.config.bells if b.id == self.bell_of_call), None)
+            if (
+                cause == "no_answer"
+                and bell is not None
+                and bell.fallback_target
+                and not self.fallback_tried
+            ):
+                # Nobody at the first target: try the fallback (a concierge, a mobile).
+                self.fallback_tried = True
+                self.call = None
+                self._spawn(self._ring(bell.id, bell.fallback_target))
+                return
             notice = NOTICES.get(cause)
             if notice is not None:
                 self.screen.show(ScreenState.NOTICE, notice, "", 10)
@@ -272,6 +331,15 @@ class Station:
                 self._hangup_timer.cancel()
                 self._hangup_timer = None
             self.call = None
+        self._draw()
+
+    def _expiring(self, seconds_left: float) -> None:
+        self.screen.show(
+            ScreenState.NOTICE,
+            "Call ends soon",
+            f"{int(seconds_left)} s left",
+            min(seconds_left, 10.0),
+        )
         self._draw()
 
     def _answered(self, call: Call) -> bool:

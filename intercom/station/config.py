@@ -76,6 +76,8 @@ class StationConfig(Strict):
     relays: list[RelayConfig] = Field(default_factory=list)
     door_contact: DoorContactConfig | None = None
     tamper_pin: Annotated[int, Field(ge=0, le=53)] | None = None
+    led_pin: Annotated[int, Field(ge=0, le=53)] | None = None
+    snapshots: Annotated[int, Field(ge=0, le=1000)] = 20  # JPEGs kept, one per ring
     screen: ScreenConfig = Field(default_factory=ScreenConfig)
     calls: CallsConfig = Field(default_factory=CallsConfig)
     unlock: UnlockConfig = Field(default_factory=UnlockConfig)
@@ -87,6 +89,8 @@ class StationConfig(Strict):
             pins.append(self.door_contact.pin)
         if self.tamper_pin is not None:
             pins.append(self.tamper_pin)
+        if self.led_pin is not None:
+            pins.append(self.led_pin)
         dupes = {p for p in pins if pins.count(p) > 1}
         if dupes:
             raise ValueError(f"pin(s) {sorted(dupes)} used twice")

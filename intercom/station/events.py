@@ -43,6 +43,9 @@ class EventLog:
         )
         return int(cursor.lastrowid or 0)
 
+    def link_snapshot(self, event_id: int, path: str) -> None:
+        self._db.execute("UPDATE events SET snapshot = ? WHERE id = ?", (path, event_id))
+
     def since(self, since: float = 0.0, limit: int = 1000) -> list[dict[str, Any]]:
         rows = self._db.execute(
             "SELECT id, at, kind, detail, snapshot FROM events WHERE at >= ? ORDER BY id LIMIT ?",

@@ -35,7 +35,12 @@ def station_config(tmp_path: Path, port: int, **calls: Any) -> Path:
             "data_dir": str(tmp_path / "station"),
             "camera": "none",
         },
-        "bells": [{"id": 1, "pin": 17, "target": "201"}],
+        "bells": [
+            {"id": 1, "pin": 17, "target": "201"},
+            {"id": 2, "pin": 18, "target": "555"},
+            {"id": 3, "pin": 19, "target": "202", "fallback_target": "201"},
+        ],
+        "led_pin": 4,
         "relays": [{"name": "door", "pin": 27, "pulse": 1.0, "codes": ["1234"]}],
         "calls": {"hangup_after_unlock": 0.3, **calls},
         "unlock": {"max_wrong": 2, "lockout": 60},
@@ -43,6 +48,15 @@ def station_config(tmp_path: Path, port: int, **calls: Any) -> Path:
     path = tmp_path / "station.toml"
     path.write_text(tomli_w.dumps(data))
     return path
+
+
+@pytest.fixture
+async def exchange(config_path: Any) -> AsyncIterator[Exchange]:
+    """The station tests' exchange: a short ring timeout, so "no answer" comes quickly."""
+    ex = Exchange.from_file(config_path(ring_timeout=1.0))
+    await ex.start()
+    yield ex
+    await ex.stop()
 
 
 @pytest.fixture
@@ -157,3 +171,86 @@ async def test_offline_bell_press_is_shown_and_logged(exchange: Exchange, statio
     await until(lambda: s.screen.state is ScreenState.NOTICE)
     assert s.screen.title == "Offline"
     assert [e["kind"] for e in s.events.since()][-2:] == ["bell", "offline"]
+
+
+async def test_each_outcome_has_its_own_notice_and_log(exchange: Exchange, station: Any) -> None:
+    s, pins = station
+    flat1 = await resident(exchange)
+    try:
+        # unknown target
+        s.press(2)
+        await until(lambda: s.screen.title == "Not available")
+        # a busy resident: 201 is in a call with 203
+        other = OzWebClient(media=False)
+        await other.connect(f"127.0.0.1:{exchange.port}", "203", password=PASSWORD.format("203"))
+        incoming = Recorder(flat1.onIncomingCall)
+        busy_call = other.createCall("201")
+        await busy_call.start()
+        await (await incoming.wait_for(lambda c: True)).accept()
+        await busy_call.wait_for(CallState.IN_CALL)
+        s.press(1)
+        await until(lambda: s.screen.title == "Busy - please try later")
+        await busy_call.hangUp()
+        await other.disconnect()
+        # nobody answers at 202... (offline) -> "Nobody is home"; bell 3 falls back only on
+        # no answer, so ring 201 and let it time out: no fallback configured on bell 1.
+        s.press(1)
+        await until(lambda: s.screen.title == "No answer", timeout=5)
+        ended = [e for e in s.events.since() if e["kind"] == "call_ended"]
+        assert [e["cause"] for e in ended] == ["unknown_number", "busy", "no_answer"]
+    finally:
+        await flat1.disconnect()
+
+
+async def test_no_answer_falls_back(exchange: Exchange, station: Any) -> None:
+    s, pins = station
+    flat1 = await resident(exchange)
+    flat2 = OzWebClient(media=False)
+    await flat2.connect(f"127.0.0.1:{exchange.port}", "202", password=PASSWORD.format("202"))
+    try:
+        first = Recorder(flat2.onIncomingCall)
+        fallback = Recorder(flat1.onIncomingCall)
+        s.press(3)  # 202 first, 201 if nobody answers
+        await first.wait_for(lambda c: True)
+        call: Call = await fallback.wait_for(lambda c: True, timeout=5)
+        await call.accept()
+        await until(lambda: s.screen.state is ScreenState.IN_CALL)
+        assert s.led is not None and s.led.mode.value == "in_call" and s.led.is_lit
+    finally:
+        await flat1.disconnect()
+        await flat2.disconnect()
+
+
+async def test_ring_snapshot_is_linked_to_the_bell_event(exchange: Exchange, station: Any) -> None:
+    s, pins = station
+    flat = await resident(exchange)
+    try:
+        s.press(1)
+        await until(lambda: any(e.get("snapshot") for e in s.events.since()), timeout=10)
+        bell = next(e for e in s.events.since() if e["kind"] == "bell")
+        picture = Path(bell["snapshot"])
+        assert picture.exists() and picture.read_bytes()[:2] == b"\xff\xd8"  # a JPEG
+    finally:
+        await flat.disconnect()
+
+
+async def test_relay_is_off_after_a_crash_and_restart(exchange: Exchange, tmp_path: Path) -> None:
+    pins = MockFactory()
+    config = load_station_config(station_config(tmp_path, exchange.port))
+    crashed = Station(config, tmp_path / "station.toml", pin_factory=pins)
+    await crashed.start()
+    crashed.relays["door"].open()
+    assert pins.pin(27).state is True
+    # The process dies here: no stop(). The pin keeps its level until the next start...
+    # (the OS frees every line when the process goes, leaving the levels as they were)
+    for relay in crashed.relays.values():
+        relay._out.close()
+    for device in [*crashed.bells.values(), crashed.led]:
+        if device is not None:
+            device.close()
+    restarted = Station(config, tmp_path / "station.toml", pin_factory=pins)
+    await restarted.start()
+    assert pins.pin(27).state is False  # ...which switches it off before anything else
+    assert [e["kind"] for e in restarted.events.since()].count("start") == 2
+    await restarted.stop()
+    await crashed.client.disconnect()

@@ -84,3 +84,20 @@ def test_event_log(tmp_path: Path) -> None:
     again = EventLog(tmp_path / "events.db")  # survives a restart
     assert len(again.since()) == 2
     again.close()
+
+
+def test_screen_messages_wrap_and_expire() -> None:
+    from intercom.station.screen import ScreenModel, ScreenState
+
+    screen = ScreenModel(greeting="Welcome", width_chars=12)
+    screen.idle()
+    screen.show(ScreenState.IN_CALL, "Flat 1")
+    screen.show(ScreenState.MESSAGE, "Message", "Leave it at the door, merci 🙂", seconds=30)
+    now = screen.since
+    assert screen.lines(now) == ["Message", "Leave it at", "the door,", "merci 🙂"]
+    assert not screen.expire(now + 29)
+    assert screen.expire(now + 31)
+    assert (screen.state, screen.title) == (ScreenState.IN_CALL, "Flat 1")  # back to the call
+    screen.idle()
+    screen.show(ScreenState.NOTICE, "Wrong code", seconds=5)
+    assert screen.expire(screen.since + 6) and screen.title == "Welcome"
