@@ -80,6 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
     bex.add_argument("--cycles", type=int, default=2000, help="call cycles for the rate test")
     bex.add_argument("--latency-rate", type=float, default=100.0)
     bex.add_argument("--latency-seconds", type=float, default=10.0)
+    bso = bench_sub.add_parser("soak", help="bell, answer, unlock, hang up, many times")
+    bso.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    bso.add_argument("--cycles", type=int, default=1000)
     bme = bench_sub.add_parser("media", help="call setup, latency and CPU of call media")
     bme.add_argument("--json", action="store_true", help="print JSON instead of a table")
     bme.add_argument("--calls", type=int, default=10)
@@ -127,6 +130,10 @@ def main(argv: list[str] | None = None) -> int:
             from intercom.bench.exchange import main as bench_exchange
 
             return bench_exchange(args)
+        elif args.command == "bench" and args.bench_command == "soak":
+            from intercom.bench.soak import main as bench_soak
+
+            return bench_soak(args)
         elif args.command == "bench":
             from intercom.bench.media import main as bench_media
 

@@ -406,6 +406,9 @@ class CallMedia:
 
     # ---------------------------------------------------------------- close
 
+    async def wait_closed(self) -> None:
+        await self._closed_event.wait()
+
     async def close(self) -> None:
         """Release every peer connection, track and task; ``closed`` once all are gone."""
         if self._closing:

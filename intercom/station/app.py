@@ -95,6 +95,8 @@ class Station:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._hangup_timer: asyncio.TimerHandle | None = None
         self.online = asyncio.Event()
+        self.idle = asyncio.Event()  # no call of the station's in progress
+        self.idle.set()
 
     # ------------------------------------------------------------------ life
 
@@ -272,6 +274,7 @@ class Station:
         if camera is not None:
             call.attachCamera(camera)
         self.call, self.bell_of_call = call, bell_id
+        self.idle.clear()
         self.policy.reset_entry()
         call.onCallStateChanged(lambda state: self._state(call, state))
         call.onDtmfReceived(lambda event: self._dtmf(call, event))
@@ -285,6 +288,8 @@ class Station:
         except Exception as exc:
             log.warning("call to %s failed: %s", target, exc)
             self.screen.show(ScreenState.NOTICE, "Not available", "", 10)
+            self.call = None
+            self.idle.set()
             self._draw()
 
     # ----------------------------------------------------------------- calls
@@ -331,6 +336,7 @@ class Station:
                 self._hangup_timer.cancel()
                 self._hangup_timer = None
             self.call = None
+            self.idle.set()
         self._draw()
 
     def _expiring(self, seconds_left: float) -> None:
@@ -446,11 +452,28 @@ async def serve_station(station: Station, stop: asyncio.Event) -> None:
         await station.stop()
 
 
+def _beside(config_path: Path | str, name: str) -> Path:
+    path = Path(name)
+    return path if path.is_absolute() else Path(config_path).resolve().parent / path
+
+
 async def run_station(config_path: Path | str) -> None:
+    """``intercom station``; with ``embedded_exchange`` set, the single-door default, the
+    exchange runs inside this process too."""
+    from intercom.exchange.server import Exchange
+
     from .config import load_station_config
 
-    station = Station(load_station_config(config_path), config_path)
-    await serve_station(station, asyncio.Event())
+    config = load_station_config(config_path)
+    exchange = None
+    if config.station.embedded_exchange:
+        exchange = Exchange.from_file(_beside(config_path, config.station.embedded_exchange))
+        await exchange.start()
+    try:
+        await serve_station(Station(config, config_path), asyncio.Event())
+    finally:
+        if exchange is not None:
+            await exchange.stop()
 
 
 def request_bell(data_dir: Path, bell: int) -> None:

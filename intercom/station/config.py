@@ -25,6 +25,8 @@ class StationSettings(Strict):
     simulated: bool = False
     data_dir: str = "station-data"
     camera: Literal["picamera2", "v4l2", "synthetic", "none"] = "picamera2"
+    #: an exchange configuration file to run inside the station (single-door homes)
+    embedded_exchange: str | None = None
 
 
 class BellConfig(Strict):

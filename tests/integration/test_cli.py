@@ -157,3 +157,41 @@ async def test_unresponsive_clients_are_dropped_by_keepalive(config_path) -> Non
         await watcher.disconnect()
         await frozen.disconnect()
         await exchange.stop()
+
+
+async def test_station_with_embedded_exchange(tmp_path: Path) -> None:
+    import socket
+
+    import tomli_w
+
+    from tests.conftest import directory_config
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    (tmp_path / "exchange.toml").write_text(tomli_w.dumps(directory_config(port=port)))
+    (tmp_path / "station.toml").write_text(tomli_w.dumps({
+        "station": {"extension": "100", "password": "secret-100", "simulated": True,
+                    "exchange": f"127.0.0.1:{port}", "camera": "none",
+                    "embedded_exchange": "exchange.toml"},
+        "bells": [{"id": 1, "pin": 17, "target": "201"}],
+    }))  # fmt: skip
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "intercom.cli", "station", "--config",
+        str(tmp_path / "station.toml"), stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        client = OzWebClient(media=False)
+        async with asyncio.timeout(20):
+            while True:  # the station logs in to the exchange it carries
+                try:
+                    info = await client.checkWebphoneState(f"127.0.0.1:{port}", "100")
+                except Exception:
+                    info = {}
+                if info.get("state") == "ONLINE":
+                    break
+                await asyncio.sleep(0.1)
+    finally:
+        proc.terminate()
+        await proc.wait()
+    assert proc.returncode == 0
