@@ -16,6 +16,12 @@
    talks over a LAN, so we hold two: 40 ms less between a resident answering and the door
    hearing them (``AUDIO_PREFETCH_FRAMES``; raise it for lossy Wi-Fi).
 
+5. A peer connection closed while aiortc's background ``__connect`` task was still starting its
+   transports makes that task fail with "RTCIceTransport is closed"; nobody awaits it, so the
+   error is logged as never retrieved, and the logged traceback keeps the closed connection
+   alive. A call hung up or rejected during setup does exactly that. We let the task end
+   quietly when its connection is closed.
+
 ``tests/unit/test_media_patches.py`` and ``tests/media/test_teardown.py`` cover them; a new
 aiortc or aioice version must pass them before the pins in pyproject.toml move.
 """
@@ -109,6 +115,19 @@ def install() -> None:
             )
 
     RTCRtpReceiver.__init__ = receiver_init  # type: ignore[method-assign]
+
+    from aiortc import RTCPeerConnection
+
+    original_connect = RTCPeerConnection._RTCPeerConnection__connect  # type: ignore[attr-defined]
+
+    async def connect(self: RTCPeerConnection) -> None:
+        try:
+            await original_connect(self)
+        except Exception:
+            if not self._RTCPeerConnection__isClosed:  # type: ignore[attr-defined]
+                raise
+
+    RTCPeerConnection._RTCPeerConnection__connect = connect  # type: ignore[attr-defined]
 
     if not aioice.__version__.startswith(SUPPORTED_AIOICE):
         raise RuntimeError(f"intercom's aioice patch was written for aioice {SUPPORTED_AIOICE}")
