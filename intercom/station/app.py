@@ -27,13 +27,14 @@ from intercom.devices.inputs import Bell, Tamper
 from intercom.devices.led import LedMode, StatusLed
 from intercom.devices.lock import DoorContact, LockRelay
 from intercom.devices.pins import pin_factory as make_pin_factory
+from intercom.devices.screen import FramebufferScreen, LumaScreen, PngScreen, Screen
 from intercom.media.callmedia import MediaOptions
 from intercom.media.camera import CameraSource, PiCamera2Camera, SyntheticCamera, V4L2Camera
 from intercom.media.video import CameraMode
 
 from .config import StationConfig
 from .events import EventLog
-from .screen import PngScreen, ScreenModel, ScreenState
+from .screen import ScreenModel, ScreenState
 from .unlock import Outcome, UnlockPolicy, hash_code
 
 log = logging.getLogger(__name__)
@@ -83,7 +84,7 @@ class Station:
         self.led: StatusLed | None = None
         self.fallback_tried = False
         self.screen = ScreenModel(greeting=config.screen.greeting)
-        self.renderer: PngScreen | None = None
+        self.renderer: Screen | None = None
         self.client = OzWebClient(media=self._media)
         self.call: Call | None = None
         self.bell_of_call: int | None = None
@@ -135,9 +136,26 @@ class Station:
         if cfg.led_pin is not None:
             self.led = StatusLed(cfg.led_pin, pin_factory=pins)
             self.led.show(LedMode.OFFLINE)
-        if cfg.screen.kind == "png":
-            path = Path(cfg.screen.path)
-            self.renderer = PngScreen(path if path.is_absolute() else self.data_dir / path)
+        sc = cfg.screen
+        if sc.kind == "png":
+            path = Path(sc.path)
+            self.renderer = PngScreen(
+                path if path.is_absolute() else self.data_dir / path, sc.width, sc.height
+            )
+        elif sc.kind == "framebuffer":
+            self.renderer = FramebufferScreen(sc.path, sc.width, sc.height)
+        elif sc.kind != "none":
+            self.renderer = LumaScreen(
+                sc.kind,
+                sc.width,
+                sc.height,
+                spi_port=sc.spi_port,
+                spi_device=sc.spi_device,
+                gpio_dc=sc.gpio_dc,
+                gpio_rst=sc.gpio_rst,
+                i2c_address=sc.i2c_address,
+                rotate=sc.rotate,
+            )
         source = self._camera_source or camera_for(cfg.station.camera)
         if source is not None:
             OzCamera.register(CAMERA_NAME, source, source.mode)
@@ -156,6 +174,8 @@ class Station:
         for device in [*self.bells.values(), self.door_contact, self.tamper, self.led]:
             if device is not None:
                 device.close()
+        if self.renderer is not None:
+            self.renderer.close()
         source = self._camera_source
         OzCamera.unregister(CAMERA_NAME)
         if source is not None:

@@ -56,8 +56,16 @@ class DoorContactConfig(Strict):
 
 
 class ScreenConfig(Strict):
-    kind: Literal["png", "none"] = "png"
-    path: str = "screen.png"
+    kind: Literal["png", "framebuffer", "st7789", "ili9341", "ssd1306", "none"] = "png"
+    path: str = "screen.png"  # the PNG file, or the framebuffer device
+    width: Annotated[int, Field(ge=32, le=4096)] = 240
+    height: Annotated[int, Field(ge=16, le=4096)] = 135
+    rotate: Literal[0, 1, 2, 3] = 0
+    spi_port: int = 0
+    spi_device: int = 0
+    gpio_dc: int = 24
+    gpio_rst: int = 25
+    i2c_address: int = 0x3C
     greeting: str = "Please ring"
     message_seconds: Annotated[float, Field(gt=0, le=600)] = 30.0
 

@@ -1,7 +1,5 @@
-"""What the station's small screen shows, as a model (tests read it) and as pixels.
-
-The model says which state the door is in and the text for it; a renderer draws the text on a
-luma display or, simulated, into a PNG file."""
+"""What the station's small screen shows, as a model that tests read; ``devices.screen`` turns
+its lines into pixels."""
 
 from __future__ import annotations
 
@@ -9,7 +7,6 @@ import textwrap
 import time
 from dataclasses import dataclass, field
 from enum import StrEnum
-from pathlib import Path
 
 
 class ScreenState(StrEnum):
@@ -67,25 +64,3 @@ class ScreenModel:
         if self.text:
             out += textwrap.wrap(self.text, self.width_chars) or [""]
         return out
-
-
-class PngScreen:
-    """The simulated screen: the model drawn into a PNG file, like a small LCD."""
-
-    def __init__(self, path: Path | str, width: int = 240, height: int = 135) -> None:
-        self.path = Path(path)
-        self.size = (width, height)
-
-    def draw(self, lines: list[str]) -> None:
-        from PIL import Image, ImageDraw, ImageFont
-
-        image = Image.new("RGB", self.size, "black")
-        draw = ImageDraw.Draw(image)
-        font = ImageFont.load_default(size=18)
-        y = 6
-        for i, line in enumerate(lines):
-            draw.text((8, y), line, fill="white" if i else "#ffd54a", font=font)
-            y += 22
-        tmp = self.path.with_suffix(".tmp.png")
-        image.save(tmp)
-        tmp.replace(self.path)  # readers never see half a picture

@@ -11,6 +11,7 @@ import tomli_w
 from gpiozero.pins.mock import MockFactory
 
 from intercom.client import Call, CallState, OzError, OzWebClient
+from intercom.devices.screen import PngScreen
 from intercom.exchange.server import Exchange
 from intercom.media.callmedia import MediaOptions
 from intercom.media.camera import SyntheticCamera
@@ -105,7 +106,7 @@ async def test_bell_call_answer_code_unlock_hangup(exchange: Exchange, station: 
         unlock = next(e for e in s.events.since() if e["kind"] == "unlock")
         assert (unlock["relay"], unlock["who"], unlock["how"]) == ("door", "201", "dtmf-signalling")
         assert "call_ended" in kinds
-        assert s.renderer is not None and s.renderer.path.exists()
+        assert isinstance(s.renderer, PngScreen) and s.renderer.path.exists()
     finally:
         await flat.disconnect()
 

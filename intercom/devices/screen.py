@@ -1,0 +1,112 @@
+"""The station's small screen: text drawn with Pillow, shown on a luma SPI LCD or I2C OLED, on
+the Linux framebuffer, or (simulated) written to a PNG file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+
+class Screen(Protocol):
+    def draw(self, lines: list[str]) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def render(lines: list[str], size: tuple[int, int], mode: str = "RGB") -> Any:
+    """The title large and yellow, the rest white, on black; sized to the panel."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    width, height = size
+    image = Image.new(mode, size, 0)
+    draw = ImageDraw.Draw(image)
+    big = max(10, height // 7)
+    y = max(2, height // 40)
+    for i, line in enumerate(lines):
+        size_px = big if i == 0 else max(9, big * 4 // 5)
+        font = ImageFont.load_default(size=size_px)
+        colour = ("#ffd54a" if i == 0 else "white") if mode == "RGB" else 255
+        draw.text((max(2, width // 30), y), line, fill=colour, font=font)
+        y += size_px + max(2, size_px // 4)
+        if y >= height:
+            break
+    return image
+
+
+class PngScreen:
+    """The simulated screen: what a panel would show, written to a PNG file."""
+
+    def __init__(self, path: Path | str, width: int = 240, height: int = 135) -> None:
+        self.path = Path(path)
+        self.size = (width, height)
+
+    def draw(self, lines: list[str]) -> None:
+        tmp = self.path.with_suffix(".tmp.png")
+        render(lines, self.size).save(tmp)
+        tmp.replace(self.path)  # readers never see half a picture
+
+    def close(self) -> None:
+        pass
+
+
+class FramebufferScreen:
+    """A Linux framebuffer (an HDMI panel, or an SPI LCD with a kernel fbtft driver), 16-bit
+    RGB565 as those panels use."""
+
+    def __init__(
+        self, device: Path | str = "/dev/fb0", width: int = 320, height: int = 240
+    ) -> None:
+        self.device = Path(device)
+        self.size = (width, height)
+
+    def draw(self, lines: list[str]) -> None:
+        rgb = np.asarray(render(lines, self.size), dtype=np.uint16)
+        r, g, b = rgb[..., 0] >> 3, rgb[..., 1] >> 2, rgb[..., 2] >> 3
+        with self.device.open("r+b" if self.device.exists() else "wb") as fb:
+            fb.write(((r << 11) | (g << 5) | b).astype("<u2").tobytes())
+
+    def close(self) -> None:
+        pass
+
+
+class LumaScreen:
+    """An SPI LCD (ST7789, ILI9341) or an I2C OLED (SSD1306) through luma (the ``pi`` extra,
+    imported only here)."""
+
+    def __init__(
+        self,
+        kind: str,
+        width: int,
+        height: int,
+        *,
+        spi_port: int = 0,
+        spi_device: int = 0,
+        gpio_dc: int = 24,
+        gpio_rst: int = 25,
+        i2c_port: int = 1,
+        i2c_address: int = 0x3C,
+        rotate: int = 0,
+    ) -> None:
+        if kind == "ssd1306":
+            from luma.core.interface.serial import i2c
+            from luma.oled.device import ssd1306
+
+            serial = i2c(port=i2c_port, address=i2c_address)
+            self.device = ssd1306(serial, width=width, height=height, rotate=rotate)
+        elif kind in ("st7789", "ili9341"):
+            from luma.core.interface.serial import spi
+            from luma.lcd import device as lcd
+
+            serial = spi(port=spi_port, device=spi_device, gpio_DC=gpio_dc, gpio_RST=gpio_rst)
+            self.device = getattr(lcd, kind)(serial, width=width, height=height, rotate=rotate)
+        else:
+            raise ValueError(f"unknown screen {kind!r}: st7789, ili9341 or ssd1306")
+        self.size = (width, height)
+
+    def draw(self, lines: list[str]) -> None:
+        self.device.display(render(lines, self.size, self.device.mode))
+
+    def close(self) -> None:
+        self.device.cleanup()
