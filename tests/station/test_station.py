@@ -40,7 +40,10 @@ def station_config(tmp_path: Path, port: int, **calls: Any) -> Path:
             {"id": 1, "pin": 17, "target": "201"},
             {"id": 2, "pin": 18, "target": "555"},
             {"id": 3, "pin": 19, "target": "202", "fallback_target": "201"},
+            {"id": 4, "pin": 20, "target": "201", "press_in_call": "hangup"},
         ],
+        "door_contact": {"pin": 5, "relay": "door", "open_too_long": 0.5},
+        "tamper_pin": 6,
         "led_pin": 4,
         "relays": [{"name": "door", "pin": 27, "pulse": 1.0, "codes": ["1234"]}],
         "calls": {"hangup_after_unlock": 0.3, **calls},
@@ -246,7 +249,7 @@ async def test_relay_is_off_after_a_crash_and_restart(exchange: Exchange, tmp_pa
     # (the OS frees every line when the process goes, leaving the levels as they were)
     for relay in crashed.relays.values():
         relay._out.close()
-    for device in [*crashed.bells.values(), crashed.led]:
+    for device in [*crashed.bells.values(), crashed.led, crashed.door_contact, crashed.tamper]:
         if device is not None:
             device.close()
     restarted = Station(config, tmp_path / "station.toml", pin_factory=pins)
@@ -255,3 +258,58 @@ async def test_relay_is_off_after_a_crash_and_restart(exchange: Exchange, tmp_pa
     assert [e["kind"] for e in restarted.events.since()].count("start") == 2
     await restarted.stop()
     await crashed.client.disconnect()
+
+
+async def test_pressing_during_a_call_ignores_or_hangs_up(exchange: Exchange, station: Any) -> None:
+    s, pins = station
+    flat = await resident(exchange)
+    try:
+        incoming = Recorder(flat.onIncomingCall)
+        s.press(1)
+        inc: Call = await incoming.wait_for(lambda c: True)
+        await inc.accept()
+        await until(lambda: s.screen.state is ScreenState.IN_CALL)
+        s.press(1)  # "ignore": logged, nothing else
+        assert inc.getCallState() is CallState.IN_CALL
+        s.press(4)  # "hangup"
+        await inc.wait_for(CallState.COMPLETED)
+        bells = [e["bell"] for e in s.events.since() if e["kind"] == "bell"]
+        assert bells == [1, 1, 4]
+        assert len(incoming.items) == 1
+    finally:
+        await flat.disconnect()
+
+
+async def test_door_contact_and_tamper_are_logged(exchange: Exchange, station: Any) -> None:
+    s, pins = station
+    pins.pin(6).drive_low()  # the front is on
+    s.relays["door"].open()
+    pins.pin(5).drive_low()  # the door opens: the pulse ends early
+    await until(lambda: pins.pin(27).state is False)
+    await until(lambda: any(e["kind"] == "door_open_too_long" for e in s.events.since()))
+    pins.pin(5).drive_high()
+    pins.pin(6).drive_high()  # somebody takes the front off
+    await until(lambda: any(e["kind"] == "tamper" for e in s.events.since()))
+    kinds = [e["kind"] for e in s.events.since()]
+    assert (
+        kinds.index("door_opened") < kinds.index("door_open_too_long") < kinds.index("door_closed")
+    )
+
+
+async def test_station_comes_back_online_with_the_exchange(
+    exchange: Exchange, station: Any, config_path: Any
+) -> None:
+    s, pins = station
+    port = exchange.port
+    await exchange.stop()
+    await until(lambda: not s.online.is_set())
+    assert s.screen.state is ScreenState.OFFLINE
+    again = Exchange.from_file(config_path(ring_timeout=1.0), port=port)
+    await again.start()
+    try:
+        await until(lambda: s.online.is_set(), timeout=10)
+        assert s.screen.state is ScreenState.IDLE
+        kinds = [e["kind"] for e in s.events.since()]
+        assert kinds[-2:] == ["offline", "online"]
+    finally:
+        await again.stop()
