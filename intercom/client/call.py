@@ -92,6 +92,8 @@ class Call:
         self.onMessageReceived = self.on_message_received
         self.onDtmfReceived = self.on_dtmf_received
         self.media: CallMedia | None = None
+        #: set before ``start()`` to end this call sooner than the exchange would
+        self.max_duration: float | None = None
 
     # --------------------------------------------------------------- media
 
@@ -180,11 +182,10 @@ class Call:
             self.session_id = result["session_id"]
             self._client._register_call(self)
 
-        await self._client.request(
-            "call.start",
-            {"number": self.dialed, "call_type": self.call_type.value},
-            on_result=started,
-        )
+        request: dict[str, Any] = {"number": self.dialed, "call_type": self.call_type.value}
+        if self.max_duration is not None:
+            request["max_duration"] = self.max_duration
+        await self._client.request("call.start", request, on_result=started)
 
     async def accept(self) -> None:
         await self._do("call.accept")

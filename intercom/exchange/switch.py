@@ -113,6 +113,7 @@ class Session:
     timers: dict[str, asyncio.TimerHandle] = field(default_factory=dict)
     listeners: dict[int, Endpoint] = field(default_factory=dict)
     click_to_call: str | None = None  # number still to dial once the caller answers
+    max_duration: float | None = None  # the caller's own limit, below the exchange's
 
     @property
     def state(self) -> SessionState:
@@ -531,7 +532,10 @@ class Switch:
     # ------------------------------------------------------------ call timers
 
     def _arm_duration(self, s: Session) -> None:
-        s.deadline = time.time() + self.settings.max_call_duration
+        limit = self.settings.max_call_duration
+        if s.max_duration is not None:
+            limit = min(limit, s.max_duration)
+        s.deadline = time.time() + limit
         self._schedule_deadline(s)
 
     def _schedule_deadline(self, s: Session) -> None:
@@ -565,7 +569,7 @@ class Switch:
             s,
             S.ABORTED,
             lambda leg: EndCause.MAX_DURATION,
-            f"maximum call duration of {self.settings.max_call_duration:g} s reached",
+            "maximum call duration reached",
         )
 
     # ---------------------------------------------------------- leg requests
@@ -583,9 +587,12 @@ class Switch:
                 ErrorCode.FORBIDDEN, f"{what} needs the '{privilege.value}' privilege"
             )
 
-    def start_call(self, ep: Endpoint, number: str, call_type: CallType) -> dict[str, Any]:
+    def start_call(
+        self, ep: Endpoint, number: str, call_type: CallType, max_duration: float | None = None
+    ) -> dict[str, Any]:
         self._require(ep, Privilege.CALL, "making a call")
         s = self._create_session(ep.extension, number, call_type)
+        s.max_duration = max_duration
         leg = self._new_leg(ep, s, Party.CALLER)
         s.caller_leg = leg
         self._announce(s)

@@ -48,6 +48,8 @@ class Login(Payload):
 class CallStart(Payload):
     number: Number
     call_type: CallType = CallType.AUDIO
+    #: a shorter limit than the exchange's for this call (a door station's 120 s)
+    max_duration: Annotated[float, Field(gt=0, le=86400)] | None = None
 
 
 class CallRef(Payload):

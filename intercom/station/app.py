@@ -83,6 +83,7 @@ class Station:
         self.tamper: Tamper | None = None
         self.led: StatusLed | None = None
         self.fallback_tried = False
+        self.max_call = config.calls.max_call
         self.screen = ScreenModel(greeting=config.screen.greeting)
         self.renderer: Screen | None = None
         self.client = OzWebClient(media=self._media)
@@ -290,6 +291,7 @@ class Station:
 
     async def _ring(self, bell_id: int, target: str) -> None:
         call = self.client.createCall(target, CallType.VIDEO)
+        call.max_duration = self.max_call
         camera = OzCamera.getCameraByName(CAMERA_NAME)
         if camera is not None:
             call.attachCamera(camera)

@@ -72,6 +72,9 @@ class ScreenConfig(Strict):
 
 class CallsConfig(Strict):
     ring_timeout: Annotated[float, Field(gt=0, le=600)] = 30.0
+    #: a call from the door ends after this; the exchange warns both sides before, and the
+    #: resident can extend it (``Call.extend``)
+    max_call: Annotated[float, Field(gt=0, le=86400)] = 120.0
     hangup_after_unlock: Annotated[float, Field(ge=0, le=120)] = 5.0
 
 

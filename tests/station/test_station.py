@@ -57,7 +57,7 @@ def station_config(tmp_path: Path, port: int, **calls: Any) -> Path:
 @pytest.fixture
 async def exchange(config_path: Any) -> AsyncIterator[Exchange]:
     """The station tests' exchange: a short ring timeout, so "no answer" comes quickly."""
-    ex = Exchange.from_file(config_path(ring_timeout=1.0))
+    ex = Exchange.from_file(config_path(ring_timeout=1.0, call_warning=1.0))
     await ex.start()
     yield ex
     await ex.stop()
@@ -313,3 +313,26 @@ async def test_station_comes_back_online_with_the_exchange(
         assert kinds[-2:] == ["offline", "online"]
     finally:
         await again.stop()
+
+
+async def test_calls_from_the_door_are_limited_and_can_be_extended(
+    exchange: Exchange, station: Any
+) -> None:
+    s, pins = station
+    s.max_call = 2.0  # (120 s in the field)
+    flat = await resident(exchange)
+    try:
+        incoming = Recorder(flat.onIncomingCall)
+        s.press(1)
+        inc: Call = await incoming.wait_for(lambda c: True)
+        warned = Recorder(inc.on_call_expiring)
+        await inc.accept()
+        await warned.wait_for(lambda left: left <= 1.0)  # the resident is warned...
+        await until(lambda: s.screen.title == "Call ends soon")  # ...and the door shows it
+        assert await inc.extend(2) > 2.0
+        await inc.wait_for(CallState.COMPLETED, timeout=10)
+        assert inc.end_cause is not None and inc.end_cause.value == "max_duration"
+        ended = [e for e in s.events.since() if e["kind"] == "call_ended"][-1]
+        assert ended["cause"] == "max_duration"
+    finally:
+        await flat.disconnect()
