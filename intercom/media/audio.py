@@ -143,6 +143,24 @@ class GatedTrack(MediaStreamTrack):
         self._opened.set()
 
 
+class Resampler:
+    """``av.AudioResampler`` for a stream whose input format may change (a call's stereo Opus,
+    then the station's own mono beeps): one resampler per input format."""
+
+    def __init__(self, rate: int, layout: str = "mono") -> None:
+        self.rate, self.layout = rate, layout
+        self._by_input: dict[tuple[str, str, int], av.AudioResampler] = {}
+
+    def resample(self, frame: av.AudioFrame) -> list[av.AudioFrame]:
+        key = (frame.format.name, frame.layout.name, frame.sample_rate)
+        resampler = self._by_input.get(key)
+        if resampler is None:
+            resampler = self._by_input[key] = av.AudioResampler(
+                format="s16", layout=self.layout, rate=self.rate
+            )
+        return list(resampler.resample(frame))
+
+
 class AudioSink(Protocol):
     """Where received audio goes: the door speaker, a file, or nowhere."""
 
@@ -183,7 +201,7 @@ class PyAudioSpeaker:
         import pyaudio  # lazy: the audio extra
 
         self._pa = pyaudio.PyAudio()
-        self._resampler = av.AudioResampler(format="s16", layout="mono", rate=rate)
+        self._resampler = Resampler(rate)
         self._buffer = bytearray()
         self._max = rate * 2 * max_buffer_ms // 1000
         self._stream = self._pa.open(

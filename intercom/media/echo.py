@@ -18,7 +18,7 @@ import av
 import numpy as np
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-from .audio import AudioSink, mono_frame
+from .audio import AudioSink, Resampler, mono_frame
 
 
 class EchoCanceller(Protocol):
@@ -86,7 +86,7 @@ class _Reference:
     """What the speaker plays, resampled to the canceller's rate, waiting to be matched."""
 
     def __init__(self, rate: int) -> None:
-        self._resampler = av.AudioResampler(format="s16", layout="mono", rate=rate)
+        self._resampler = Resampler(rate)
         self.samples: deque[np.ndarray[Any, Any]] = deque()
         self.count = 0
         self._limit = rate  # keep at most a second: older audio can no longer echo

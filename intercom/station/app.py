@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import random
 from pathlib import Path
@@ -28,6 +29,7 @@ from intercom.devices.led import LedMode, StatusLed
 from intercom.devices.lock import DoorContact, LockRelay
 from intercom.devices.pins import pin_factory as make_pin_factory
 from intercom.devices.screen import FramebufferScreen, LumaScreen, PngScreen, Screen
+from intercom.media.audio import FRAME_SAMPLES, SAMPLE_RATE, AudioSink, mono_frame
 from intercom.media.callmedia import MediaOptions
 from intercom.media.camera import CameraSource, PiCamera2Camera, SyntheticCamera, V4L2Camera
 from intercom.media.video import CameraMode
@@ -74,7 +76,10 @@ class Station:
         data = Path(config.station.data_dir)
         self.data_dir = data if data.is_absolute() else base / data
         self._pins = pin_factory
-        self._media = media or MediaOptions()
+        options = media or MediaOptions()
+        # One door speaker for every call and for the station's own feedback tones.
+        self.speaker: AudioSink = options.speaker()
+        self._media = dataclasses.replace(options, speaker=lambda: self.speaker)
         self._camera_source = camera
         self.events: EventLog
         self.relays: dict[str, LockRelay] = {}
@@ -361,6 +366,18 @@ class Station:
             self.idle.set()
         self._draw()
 
+    def beep(self, tones: tuple[tuple[float, float], ...]) -> None:
+        """Feedback at the door: (frequency Hz, seconds) tones on the door speaker."""
+        import numpy as np
+
+        samples = []
+        for frequency, seconds in tones:
+            t = np.arange(int(seconds * SAMPLE_RATE)) / SAMPLE_RATE
+            samples.append(0.4 * 32767 * np.sin(2 * np.pi * frequency * t))
+        wave = np.concatenate(samples).astype(np.int16)
+        for i in range(0, len(wave) - FRAME_SAMPLES + 1, FRAME_SAMPLES):
+            self.speaker.push(mono_frame(wave[i : i + FRAME_SAMPLES], i))
+
     def _expiring(self, seconds_left: float) -> None:
         self.screen.show(
             ScreenState.NOTICE,
@@ -379,11 +396,13 @@ class Station:
         if decision.outcome is Outcome.UNLOCK and decision.relay is not None:
             self._unlock(decision.relay, call.other_party, how)
         elif decision.outcome is Outcome.WRONG:
+            self.beep(((300.0, 0.3),))
             self.events.add(
                 "wrong_code", who=call.other_party, how=how, attempts_left=decision.attempts_left
             )
             self.screen.show(ScreenState.NOTICE, "Wrong code", "", 5)
         elif decision.outcome is Outcome.LOCKED_OUT:
+            self.beep(((300.0, 0.3), (200.0, 0.5)))
             self.events.add("lockout", who=call.other_party, how=how)
             self.screen.show(ScreenState.NOTICE, "Too many wrong codes", "", 10)
         elif decision.outcome is Outcome.REFUSED:
@@ -412,6 +431,7 @@ class Station:
 
     def _unlock(self, relay: str, who: str, how: str) -> None:
         self.relays[relay].open()
+        self.beep(((880.0, 0.12), (1320.0, 0.2)))
         self.events.add("unlock", relay=relay, who=who, how=how)
         self.screen.show(
             ScreenState.DOOR_OPEN, "Door open", "Please push", self.relays[relay].pulse_seconds

@@ -228,3 +228,18 @@ async def test_file_microphone_and_recording_speaker(tmp_path) -> None:  # type:
     recording.close()
     with wave.open(str(tmp_path / "heard.wav")) as heard:
         assert heard.getframerate() == 16000 and heard.getnframes() > 1000
+
+
+def test_speaker_takes_call_audio_and_station_beeps(fake_pyaudio: types.ModuleType) -> None:
+    from intercom.media.audio import mono_frame
+
+    speaker = PyAudioSpeaker(rate=16000)
+    stereo = av.AudioFrame.from_ndarray(
+        np.full((1, 960 * 2), 3000, dtype=np.int16), format="s16", layout="stereo"
+    )
+    stereo.sample_rate, stereo.pts = 48000, 0
+    speaker.push(stereo)
+    speaker.push(mono_frame(np.full(960, 2000, dtype=np.int16), 0))  # a beep: another format
+    speaker.push(stereo)
+    assert len(speaker._buffer) > 0
+    speaker.close()

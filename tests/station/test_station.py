@@ -13,6 +13,7 @@ from gpiozero.pins.mock import MockFactory
 from intercom.client import Call, CallState, OzError, OzWebClient
 from intercom.devices.screen import PngScreen
 from intercom.exchange.server import Exchange
+from intercom.media.audio import CountingAudioSink
 from intercom.media.callmedia import MediaOptions
 from intercom.media.camera import SyntheticCamera
 from intercom.media.video import CameraMode
@@ -100,8 +101,11 @@ async def test_bell_call_answer_code_unlock_hangup(exchange: Exchange, station: 
         await inc.sendMessage("I'm coming")
         await until(lambda: s.screen.state is ScreenState.MESSAGE)
         assert "I'm coming" in s.screen.lines()
+        assert isinstance(s.speaker, CountingAudioSink)
+        beeps_before = s.speaker.loud_frames  # the resident's simulated microphone is silent
         await inc.send_dtmf("1234#")
         await until(lambda: pins.pin(27).state is True)  # the strike is energised
+        assert s.speaker.loud_frames > beeps_before  # and the door beeps
         await inc.wait_for(CallState.COMPLETED)  # the station hangs up after the unlock
         await until(lambda: pins.pin(27).state is False, timeout=3)  # 1 s pulse
         kinds = [e["kind"] for e in s.events.since()]
