@@ -10,7 +10,11 @@ import numpy as np
 
 
 class Screen(Protocol):
+    size: tuple[int, int]
+
     def draw(self, lines: list[str]) -> None: ...
+
+    def draw_image(self, image: Any) -> None: ...
 
     def close(self) -> None: ...
 
@@ -43,8 +47,11 @@ class PngScreen:
         self.size = (width, height)
 
     def draw(self, lines: list[str]) -> None:
+        self.draw_image(render(lines, self.size))
+
+    def draw_image(self, image: Any) -> None:
         tmp = self.path.with_suffix(".tmp.png")
-        render(lines, self.size).save(tmp)
+        image.save(tmp)
         tmp.replace(self.path)  # readers never see half a picture
 
     def close(self) -> None:
@@ -62,7 +69,10 @@ class FramebufferScreen:
         self.size = (width, height)
 
     def draw(self, lines: list[str]) -> None:
-        rgb = np.asarray(render(lines, self.size), dtype=np.uint16)
+        self.draw_image(render(lines, self.size))
+
+    def draw_image(self, image: Any) -> None:
+        rgb = np.asarray(image.convert("RGB"), dtype=np.uint16)
         r, g, b = rgb[..., 0] >> 3, rgb[..., 1] >> 2, rgb[..., 2] >> 3
         with self.device.open("r+b" if self.device.exists() else "wb") as fb:
             fb.write(((r << 11) | (g << 5) | b).astype("<u2").tobytes())
@@ -108,5 +118,20 @@ class LumaScreen:
     def draw(self, lines: list[str]) -> None:
         self.device.display(render(lines, self.size, self.device.mode))
 
+    def draw_image(self, image: Any) -> None:
+        self.device.display(image.convert(self.device.mode))
+
     def close(self) -> None:
         self.device.cleanup()
+
+
+def video_frame_image(frame: Any, size: tuple[int, int], caption: str) -> Any:
+    """A received video frame fitted to the panel, with a caption bar along the bottom."""
+    from PIL import ImageDraw, ImageFont, ImageOps
+
+    image = ImageOps.fit(frame.to_image(), size)
+    draw = ImageDraw.Draw(image)
+    bar = max(12, size[1] // 10)
+    draw.rectangle((0, size[1] - bar, size[0], size[1]), fill="black")
+    draw.text((4, size[1] - bar), caption, fill="white", font=ImageFont.load_default(size=bar - 2))
+    return image

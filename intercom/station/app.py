@@ -28,10 +28,17 @@ from intercom.devices.inputs import Bell, Tamper
 from intercom.devices.led import LedMode, StatusLed
 from intercom.devices.lock import DoorContact, LockRelay
 from intercom.devices.pins import pin_factory as make_pin_factory
-from intercom.devices.screen import FramebufferScreen, LumaScreen, PngScreen, Screen
+from intercom.devices.screen import (
+    FramebufferScreen,
+    LumaScreen,
+    PngScreen,
+    Screen,
+    video_frame_image,
+)
 from intercom.media.audio import FRAME_SAMPLES, SAMPLE_RATE, AudioSink, mono_frame
 from intercom.media.callmedia import MediaOptions
 from intercom.media.camera import CameraSource, PiCamera2Camera, SyntheticCamera, V4L2Camera
+from intercom.media.displays import display_ids, register_display, unregister_display
 from intercom.media.video import CameraMode
 
 from .config import StationConfig
@@ -42,6 +49,7 @@ from .unlock import Outcome, UnlockPolicy, hash_code
 log = logging.getLogger(__name__)
 
 CAMERA_NAME = "station"
+SCREEN_DISPLAY = "station-screen"
 NOTICES = {
     "busy": "Busy - please try later",
     "no_answer": "No answer",
@@ -89,6 +97,8 @@ class Station:
         self.led: StatusLed | None = None
         self.fallback_tried = False
         self.max_call = config.calls.max_call
+        self._last_video = 0.0
+        self.video_frames_shown = 0
         self.screen = ScreenModel(greeting=config.screen.greeting)
         self.renderer: Screen | None = None
         self.client = OzWebClient(media=self._media)
@@ -162,6 +172,8 @@ class Station:
                 i2c_address=sc.i2c_address,
                 rotate=sc.rotate,
             )
+        if self.renderer is not None and sc.show_video and self.renderer.size[0] >= 320:
+            register_display(SCREEN_DISPLAY, self)
         source = self._camera_source or camera_for(cfg.station.camera)
         if source is not None:
             OzCamera.register(CAMERA_NAME, source, source.mode)
@@ -180,6 +192,7 @@ class Station:
         for device in [*self.bells.values(), self.door_contact, self.tamper, self.led]:
             if device is not None:
                 device.close()
+        unregister_display(SCREEN_DISPLAY)
         if self.renderer is not None:
             self.renderer.close()
         source = self._camera_source
@@ -297,6 +310,8 @@ class Station:
     async def _ring(self, bell_id: int, target: str) -> None:
         call = self.client.createCall(target, CallType.VIDEO)
         call.max_duration = self.max_call
+        if self.renderer is not None and SCREEN_DISPLAY in display_ids():
+            call.setRemoteDisplay(SCREEN_DISPLAY)
         camera = OzCamera.getCameraByName(CAMERA_NAME)
         if camera is not None:
             call.attachCamera(camera)
@@ -365,6 +380,19 @@ class Station:
             self.call = None
             self.idle.set()
         self._draw()
+
+    def push(self, frame: av.VideoFrame) -> None:
+        """The resident's video on the panel, during the conversation only, at ``video_fps``
+        (text screens take over for notices, messages and hold)."""
+        if self.renderer is None or self.screen.state is not ScreenState.IN_CALL:
+            return
+        now = asyncio.get_running_loop().time()
+        if now - self._last_video < 1.0 / self.config.screen.video_fps:
+            return
+        self._last_video = now
+        self.video_frames_shown += 1
+        image = video_frame_image(frame, self.renderer.size, self.screen.title)
+        self.renderer.draw_image(image)
 
     def beep(self, tones: tuple[tuple[float, float], ...]) -> None:
         """Feedback at the door: (frequency Hz, seconds) tones on the door speaker."""

@@ -26,7 +26,9 @@ from tests.media.helpers import until
 pytestmark = pytest.mark.integration
 
 
-def station_config(tmp_path: Path, port: int, **calls: Any) -> Path:
+def station_config(
+    tmp_path: Path, port: int, screen: dict[str, Any] | None = None, **calls: Any
+) -> Path:
     data = {
         "station": {
             "name": "Front door",
@@ -49,6 +51,7 @@ def station_config(tmp_path: Path, port: int, **calls: Any) -> Path:
         "relays": [{"name": "door", "pin": 27, "pulse": 1.0, "codes": ["1234"]}],
         "calls": {"hangup_after_unlock": 0.3, **calls},
         "unlock": {"max_wrong": 2, "lockout": 60},
+        "screen": screen or {},
     }
     path = tmp_path / "station.toml"
     path.write_text(tomli_w.dumps(data))
@@ -340,3 +343,32 @@ async def test_calls_from_the_door_are_limited_and_can_be_extended(
         assert ended["cause"] == "max_duration"
     finally:
         await flat.disconnect()
+
+
+async def test_the_residents_video_on_a_large_screen(exchange: Exchange, tmp_path: Path) -> None:
+    from intercom.client import OzCamera
+
+    pins = MockFactory()
+    path = station_config(tmp_path, exchange.port, screen={"width": 320, "height": 240})
+    s = Station(load_station_config(path), path, pin_factory=pins)
+    await s.start()
+    camera = SyntheticCamera(CameraMode(320, 240, 15), encoded=True)
+    OzCamera.register("resident-camera", camera, camera.mode)
+    flat = await resident(exchange)
+    try:
+        await until(lambda: s.online.is_set())
+        incoming = Recorder(flat.onIncomingCall)
+        s.press(1)
+        inc: Call = await incoming.wait_for(lambda c: True)
+        inc.attachCamera(OzCamera.getCameraByName("resident-camera"))
+        await inc.accept()
+        await until(lambda: s.video_frames_shown >= 3)
+        assert isinstance(s.renderer, PngScreen)
+        from PIL import Image
+
+        assert Image.open(s.renderer.path).size == (320, 240)
+    finally:
+        await flat.disconnect()
+        OzCamera.unregister("resident-camera")
+        camera.close()
+        await s.stop()
