@@ -92,8 +92,9 @@ class Call:
         self.onMessageReceived = self.on_message_received
         self.onDtmfReceived = self.on_dtmf_received
         self.media: CallMedia | None = None
-        #: set before ``start()`` to end this call sooner than the exchange would
+        #: set before ``start()`` to end this call, or its ringing, sooner than the exchange would
         self.max_duration: float | None = None
+        self.ring_timeout: float | None = None
 
     # --------------------------------------------------------------- media
 
@@ -185,6 +186,8 @@ class Call:
         request: dict[str, Any] = {"number": self.dialed, "call_type": self.call_type.value}
         if self.max_duration is not None:
             request["max_duration"] = self.max_duration
+        if self.ring_timeout is not None:
+            request["ring_timeout"] = self.ring_timeout
         await self._client.request("call.start", request, on_result=started)
 
     async def accept(self) -> None:

@@ -418,7 +418,9 @@ class Exchange:
 
         table: dict[str, Callable[..., dict[str, Any] | None]] = {
             "logout": logout,
-            "call.start": lambda c, d: sw.start_call(c, d.number, d.call_type, d.max_duration),
+            "call.start": lambda c, d: sw.start_call(
+                c, d.number, d.call_type, d.max_duration, d.ring_timeout
+            ),
             "call.accept": lambda c, d: sw.accept(c, d.call_id),
             "call.reject": lambda c, d: sw.reject(c, d.call_id),
             "call.hangup": lambda c, d: sw.hangup(c, d.call_id),

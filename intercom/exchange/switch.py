@@ -114,6 +114,7 @@ class Session:
     listeners: dict[int, Endpoint] = field(default_factory=dict)
     click_to_call: str | None = None  # number still to dial once the caller answers
     max_duration: float | None = None  # the caller's own limit, below the exchange's
+    ring_timeout: float | None = None  # likewise for ringing
 
     @property
     def state(self) -> SessionState:
@@ -469,7 +470,7 @@ class Switch:
             self._transition(s, S.RINGING)
         loop = asyncio.get_running_loop()
         if "ring" not in s.timers:
-            s.timers["ring"] = loop.call_later(self.settings.ring_timeout, self._ring_timeout, s)
+            s.timers["ring"] = loop.call_later(self._ring_limit(s), self._ring_timeout, s)
         if s.pending_members:
             old = s.timers.pop("member", None)
             if old:
@@ -518,6 +519,11 @@ class Switch:
             self._end_leg(leg, CallState.COMPLETED, EndCause.NO_ANSWER)
         self._ring_members(s, [s.pending_members.pop(0)])
 
+    def _ring_limit(self, s: Session) -> float:
+        if s.ring_timeout is None:
+            return self.settings.ring_timeout
+        return min(self.settings.ring_timeout, s.ring_timeout)
+
     def _ring_timeout(self, s: Session) -> None:
         s.timers.pop("ring", None)
         if s.state is not S.RINGING:
@@ -526,7 +532,7 @@ class Switch:
             s,
             S.NOTANSWERED,
             lambda leg: EndCause.NO_ANSWER,
-            f"no answer within {self.settings.ring_timeout:g} s",
+            f"no answer within {self._ring_limit(s):g} s",
         )
 
     # ------------------------------------------------------------ call timers
@@ -588,11 +594,16 @@ class Switch:
             )
 
     def start_call(
-        self, ep: Endpoint, number: str, call_type: CallType, max_duration: float | None = None
+        self,
+        ep: Endpoint,
+        number: str,
+        call_type: CallType,
+        max_duration: float | None = None,
+        ring_timeout: float | None = None,
     ) -> dict[str, Any]:
         self._require(ep, Privilege.CALL, "making a call")
         s = self._create_session(ep.extension, number, call_type)
-        s.max_duration = max_duration
+        s.max_duration, s.ring_timeout = max_duration, ring_timeout
         leg = self._new_leg(ep, s, Party.CALLER)
         s.caller_leg = leg
         self._announce(s)

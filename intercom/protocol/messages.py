@@ -50,6 +50,8 @@ class CallStart(Payload):
     call_type: CallType = CallType.AUDIO
     #: a shorter limit than the exchange's for this call (a door station's 120 s)
     max_duration: Annotated[float, Field(gt=0, le=86400)] | None = None
+    #: a shorter ring timeout than the exchange's for this call
+    ring_timeout: Annotated[float, Field(gt=0, le=600)] | None = None
 
 
 class CallRef(Payload):

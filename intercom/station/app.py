@@ -69,6 +69,27 @@ def camera_for(kind: str) -> CameraSource | None:
     return None
 
 
+def media_options(config: StationConfig) -> MediaOptions:
+    """The station's microphone, speaker and echo cancelling, from its configuration."""
+    audio = config.audio
+    kind = audio.kind
+    if kind == "auto":
+        kind = "simulated" if config.station.simulated else "pyaudio"
+    options = MediaOptions()
+    if kind == "pyaudio":
+        from intercom.media.audio import PyAudioMicrophone, PyAudioSpeaker
+
+        options = MediaOptions(
+            microphone=lambda: PyAudioMicrophone(audio.input_device, audio.rate),
+            speaker=lambda: PyAudioSpeaker(audio.output_device, audio.rate),
+        )
+    if audio.echo_canceller == "speex":
+        from intercom.media.echo import SpeexEchoCanceller
+
+        options = dataclasses.replace(options, echo_canceller=SpeexEchoCanceller)
+    return options
+
+
 class Station:
     def __init__(
         self,
@@ -84,7 +105,7 @@ class Station:
         data = Path(config.station.data_dir)
         self.data_dir = data if data.is_absolute() else base / data
         self._pins = pin_factory
-        options = media or MediaOptions()
+        options = media or media_options(config)
         # One door speaker for every call and for the station's own feedback tones.
         self.speaker: AudioSink = options.speaker()
         self._media = dataclasses.replace(options, speaker=lambda: self.speaker)
@@ -310,6 +331,7 @@ class Station:
     async def _ring(self, bell_id: int, target: str) -> None:
         call = self.client.createCall(target, CallType.VIDEO)
         call.max_duration = self.max_call
+        call.ring_timeout = self.config.calls.ring_timeout
         if self.renderer is not None and SCREEN_DISPLAY in display_ids():
             call.setRemoteDisplay(SCREEN_DISPLAY)
         camera = OzCamera.getCameraByName(CAMERA_NAME)
@@ -426,12 +448,16 @@ class Station:
         elif decision.outcome is Outcome.WRONG:
             self.beep(((300.0, 0.3),))
             self.events.add(
-                "wrong_code", who=call.other_party, how=how, attempts_left=decision.attempts_left
+                "wrong_code",
+                who=call.other_party,
+                how=how,
+                attempts_left=decision.attempts_left,
+                bell=self.bell_of_call,
             )
             self.screen.show(ScreenState.NOTICE, "Wrong code", "", 5)
         elif decision.outcome is Outcome.LOCKED_OUT:
             self.beep(((300.0, 0.3), (200.0, 0.5)))
-            self.events.add("lockout", who=call.other_party, how=how)
+            self.events.add("lockout", who=call.other_party, how=how, bell=self.bell_of_call)
             self.screen.show(ScreenState.NOTICE, "Too many wrong codes", "", 10)
         elif decision.outcome is Outcome.REFUSED:
             self.events.add(
@@ -460,7 +486,7 @@ class Station:
     def _unlock(self, relay: str, who: str, how: str) -> None:
         self.relays[relay].open()
         self.beep(((880.0, 0.12), (1320.0, 0.2)))
-        self.events.add("unlock", relay=relay, who=who, how=how)
+        self.events.add("unlock", relay=relay, who=who, how=how, bell=self.bell_of_call)
         self.screen.show(
             ScreenState.DOOR_OPEN, "Door open", "Please push", self.relays[relay].pulse_seconds
         )
@@ -478,7 +504,9 @@ class Station:
                 await call.hangUp()
 
     def _message(self, call: Call, message: Message) -> None:
-        self.events.add("message", who=message.sender, text=str(message)[:200])
+        self.events.add(
+            "message", who=message.sender, text=str(message)[:200], bell=self.bell_of_call
+        )
         self.screen.show(
             ScreenState.MESSAGE, "Message", str(message), self.config.screen.message_seconds
         )

@@ -81,6 +81,16 @@ class CallsConfig(Strict):
     hangup_after_unlock: Annotated[float, Field(ge=0, le=120)] = 5.0
 
 
+class AudioConfig(Strict):
+    #: "auto": simulated on simulated hardware, else the sound card through PyAudio
+    kind: Literal["auto", "pyaudio", "simulated"] = "auto"
+    input_device: int | None = None  # PortAudio device index; None: the default device
+    output_device: int | None = None
+    rate: Annotated[int, Field(ge=8000, le=48000)] = 48000
+    #: "none" where the sound server cancels echo (PipeWire/PulseAudio echo-cancel)
+    echo_canceller: Literal["none", "speex"] = "none"
+
+
 class UnlockConfig(Strict):
     max_wrong: Annotated[int, Field(ge=1, le=100)] = 5
     lockout: Annotated[float, Field(ge=0, le=86400)] = 300.0
@@ -97,6 +107,7 @@ class StationConfig(Strict):
     screen: ScreenConfig = Field(default_factory=ScreenConfig)
     calls: CallsConfig = Field(default_factory=CallsConfig)
     unlock: UnlockConfig = Field(default_factory=UnlockConfig)
+    audio: AudioConfig = Field(default_factory=AudioConfig)
 
     @model_validator(mode="after")
     def _check(self) -> StationConfig:

@@ -101,3 +101,23 @@ def test_screen_messages_wrap_and_expire() -> None:
     screen.idle()
     screen.show(ScreenState.NOTICE, "Wrong code", seconds=5)
     assert screen.expire(screen.since + 6) and screen.title == "Welcome"
+
+
+def test_station_audio_from_configuration() -> None:
+    from intercom.media.audio import CountingAudioSink
+    from intercom.media.echo import SpeexEchoCanceller
+    from intercom.station.app import media_options
+    from intercom.station.config import StationConfig
+
+    def config(**audio: object) -> StationConfig:
+        return StationConfig.model_validate({
+            "station": {"extension": "100", "password": "x", "simulated": True},
+            "audio": audio,
+        })  # fmt: skip
+
+    simulated = media_options(config())
+    assert isinstance(simulated.speaker(), CountingAudioSink)
+    assert simulated.echo_canceller is None
+    assert media_options(config(echo_canceller="speex")).echo_canceller is SpeexEchoCanceller
+    hardware = media_options(config(kind="pyaudio", input_device=2))
+    assert hardware.microphone is not simulated.microphone  # a PyAudio device, opened on use
