@@ -12,22 +12,22 @@ from intercom.media.displays import FrameProbe, register_display, unregister_dis
 from intercom.media.video import CameraMode
 
 
-@pytest.fixture(params=[True, False], ids=["h264-passthrough", "aiortc-encodes"])
-def camera(request: pytest.FixtureRequest) -> Iterator[SyntheticCamera]:
-    source = SyntheticCamera(CameraMode(320, 240, 15), encoded=request.param)
+def registered_camera(encoded: bool) -> Iterator[SyntheticCamera]:
+    source = SyntheticCamera(CameraMode(320, 240, 15), encoded=encoded)
     OzCamera.register("door-camera", source, source.mode)
     yield source
     OzCamera.unregister("door-camera")
     source.close()
+
+
+@pytest.fixture(params=[True, False], ids=["h264-passthrough", "aiortc-encodes"])
+def camera(request: pytest.FixtureRequest) -> Iterator[SyntheticCamera]:
+    yield from registered_camera(request.param)
 
 
 @pytest.fixture
 def passthrough_camera() -> Iterator[SyntheticCamera]:
-    source = SyntheticCamera(CameraMode(320, 240, 15), encoded=True)
-    OzCamera.register("door-camera", source, source.mode)
-    yield source
-    OzCamera.unregister("door-camera")
-    source.close()
+    yield from registered_camera(True)
 
 
 @pytest.fixture
