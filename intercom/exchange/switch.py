@@ -397,15 +397,19 @@ class Switch:
     def _announce(self, s: Session) -> None:
         self._emit(self.monitors.values(), "session.created", self.session_info(s))
 
-    def _candidates(self, s: Session, number: str) -> tuple[list[str], str | None]:
-        """Extensions to ring for ``number``, in order, and a refusal reason if none exist."""
+    def _candidates(self, caller: str, number: str) -> tuple[list[str], float | None, str | None]:
+        """Extensions that ``number`` reaches (not the caller's own), in order; the per-member
+        timeout when they ring one after another; and a refusal reason if none exist."""
         target = self.directory.resolve(number)
         if target is None:
-            return [], f"number {number!r} is not in the directory"
+            return [], None, f"number {number!r} is not in the directory"
         if isinstance(target, OutsideLineTarget):
-            return [], (
-                f"outside line {target.line.id!r} ({target.line.type}) has no gateway connected"
+            return (
+                [],
+                None,
+                (f"outside line {target.line.id!r} ({target.line.type}) has no gateway connected"),
             )
+        sequential: float | None = None
         if isinstance(target, ExtensionTarget):
             members = [target.extension.number]
         elif isinstance(target, UserTarget):
@@ -413,10 +417,8 @@ class Switch:
         else:
             members = list(target.group.members)
             if target.group.strategy == "sequential":
-                s.pending_members = members[1:]
-                s.member_timeout = target.group.member_timeout
-                members = members[:1]
-        return [x for x in members if x != s.caller], None
+                sequential = target.group.member_timeout
+        return [x for x in members if x != caller], sequential, None
 
     def _reachable(self, number: str) -> list[Endpoint]:
         return [
@@ -425,7 +427,7 @@ class Switch:
 
     def _route(self, s: Session, number: str) -> None:
         """Ring ``number`` for session ``s``, or end the session with the precise reason."""
-        members, refusal = self._candidates(s, number)
+        members, sequential, refusal = self._candidates(s.caller, number)
         if refusal is not None:
             if s.caller_leg is not None and isinstance(
                 self.directory.resolve(number), OutsideLineTarget
@@ -439,6 +441,8 @@ class Switch:
                 refusal,
             )
             return
+        if sequential is not None:
+            members, s.pending_members, s.member_timeout = members[:1], members[1:], sequential
         self._ring_members(s, members)
 
     def _ring_members(self, s: Session, members: list[str]) -> None:
@@ -794,9 +798,7 @@ class Switch:
         transferee = s.other(transferor)
         assert transferee is not None
         self._transition(s, S.TRANSFERREQUESTED)
-        members, refusal = self._candidates(
-            Session("probe", transferee.extension, target, target, s.call_type), target
-        )
+        members, _, refusal = self._candidates(transferee.extension, target)
         reachable = [x for x in members if self._reachable(x) and not self.is_busy(x)]
         if refusal is not None or not reachable:
             self._transition(s, S.TRANSFERFAILED)

@@ -125,7 +125,7 @@ async def test_outside_line_without_gateway(login: Connector) -> None:
     assert error.code == 402 and "no gateway" in error.message
 
 
-async def test_no_answer_after_ring_timeout(config_path, login_factory=None) -> None:  # type: ignore[no-untyped-def]
+async def test_no_answer_after_ring_timeout(config_path) -> None:  # type: ignore[no-untyped-def]
     exchange = Exchange.from_file(config_path(ring_timeout=0.4))
     await exchange.start()
     try:
