@@ -20,6 +20,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from intercom.protocol import messages as m
 from intercom.protocol.enums import (
     CallType,
+    ClientStatus,
     ConnectionState,
     EndCause,
     ExtensionStatus,
@@ -480,7 +481,7 @@ class OzWebClient:
             getattr(call, event).emit(value)
 
     def _on_client_state(self, data: dict[str, Any]) -> None:
-        if data.get("status") == "ONLINE":
+        if data.get("status") == ClientStatus.ONLINE:
             self.clients[data["phoneNumber"]] = data
         else:
             self.clients.pop(data["phoneNumber"], None)

@@ -20,6 +20,7 @@ from intercom.protocol import messages as m
 from intercom.protocol.enums import (
     CallState,
     CallType,
+    ClientStatus,
     EndCause,
     ExtensionStatus,
     Party,
@@ -80,10 +81,6 @@ class Leg:
     session: Session
     call_type: CallType
     last_state: CallState | None = None
-
-    @property
-    def number(self) -> str:
-        return self.extension
 
 
 @dataclass(eq=False)
@@ -201,7 +198,8 @@ class Switch:
     @staticmethod
     def presence(ep: Endpoint, online: bool) -> dict[str, Any]:
         info = {k: v for k, v in ep.properties.items() if k.lower() != "password"}
-        info.update(phoneNumber=ep.extension, status="ONLINE" if online else "OFFLINE")
+        status = ClientStatus.ONLINE if online else ClientStatus.OFFLINE
+        info.update(phoneNumber=ep.extension, status=status.value)
         return info
 
     def extension_status(self, number: str) -> ExtensionStatus:

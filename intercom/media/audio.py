@@ -143,6 +143,26 @@ class GatedTrack(MediaStreamTrack):
         self._opened.set()
 
 
+def open_pyaudio(
+    rate: int, device_index: int | None, callback: Any, *, output: bool
+) -> tuple[Any, Any]:
+    """A 16-bit mono PortAudio stream of 20 ms blocks driven by ``callback`` (the ``audio``
+    extra, imported only here); returns the PyAudio instance and the stream."""
+    import pyaudio
+
+    pa = pyaudio.PyAudio()
+    direction = "output" if output else "input"
+    stream = pa.open(
+        format=pyaudio.paInt16,
+        channels=1,
+        rate=rate,
+        frames_per_buffer=rate // 50,
+        stream_callback=callback,
+        **{direction: True, f"{direction}_device_index": device_index},
+    )
+    return pa, stream
+
+
 class Resampler:
     """``av.AudioResampler`` for a stream whose input format may change (a call's stereo Opus,
     then the station's own mono beeps): one resampler per input format."""
@@ -198,21 +218,10 @@ class PyAudioSpeaker:
     def __init__(
         self, device_index: int | None = None, rate: int = 48000, max_buffer_ms: int = 60
     ) -> None:
-        import pyaudio  # lazy: the audio extra
-
-        self._pa = pyaudio.PyAudio()
         self._resampler = Resampler(rate)
         self._buffer = bytearray()
         self._max = rate * 2 * max_buffer_ms // 1000
-        self._stream = self._pa.open(
-            format=pyaudio.paInt16,
-            channels=1,
-            rate=rate,
-            output=True,
-            output_device_index=device_index,
-            frames_per_buffer=rate // 50,
-            stream_callback=self._callback,
-        )
+        self._pa, self._stream = open_pyaudio(rate, device_index, self._callback, output=True)
 
     def _callback(self, _in: Any, count: int, _info: Any, _status: Any) -> tuple[bytes, int]:
         import pyaudio
@@ -240,22 +249,11 @@ class PyAudioMicrophone(MediaStreamTrack):
 
     def __init__(self, device_index: int | None = None, rate: int = 48000) -> None:
         super().__init__()
-        import pyaudio  # lazy: the audio extra
-
         self._rate = rate
         self._event_loop = asyncio.get_running_loop()
         self._queue: asyncio.Queue[bytes] = asyncio.Queue(maxsize=10)
         self._samples = 0
-        self._pa = pyaudio.PyAudio()
-        self._stream = self._pa.open(
-            format=pyaudio.paInt16,
-            channels=1,
-            rate=rate,
-            input=True,
-            input_device_index=device_index,
-            frames_per_buffer=rate // 50,
-            stream_callback=self._callback,
-        )
+        self._pa, self._stream = open_pyaudio(rate, device_index, self._callback, output=False)
 
     def _callback(self, data: bytes, _c: int, _i: Any, _s: Any) -> tuple[None, int]:
         import pyaudio

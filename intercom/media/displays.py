@@ -6,7 +6,6 @@ frames; the call's media keeps reading its tracks whatever is registered, so not
 
 from __future__ import annotations
 
-import threading
 import time
 from pathlib import Path
 from typing import Protocol
@@ -37,7 +36,6 @@ class FrameProbe:
         self.width = 0
         self.height = 0
         self.counters: list[tuple[int, float]] = []  # (painted counter, arrival perf_counter)
-        self._arrived = threading.Event()
 
     def push(self, frame: av.VideoFrame) -> None:
         now = time.perf_counter()
@@ -49,7 +47,6 @@ class FrameProbe:
         self.counters.append((counter.read(luma), now))
         if len(self.counters) > 10000:
             del self.counters[:5000]
-        self._arrived.set()
 
 
 class SnapshotDisplay:

@@ -228,3 +228,17 @@ def test_camera_quality_reaches_the_source() -> None:
         assert encoder_bitrate(source.mode, 0, 10) < source.bitrate
     finally:
         OzCamera.unregister("quality-test")
+
+
+def test_snapshot_display_keeps_the_latest_frame(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from PIL import Image
+
+    from intercom.media.displays import SnapshotDisplay
+
+    display = SnapshotDisplay()
+    assert display.save(tmp_path / "none.jpg") is False
+    pattern = PatternGenerator(320, 240)
+    display.push(pattern.next_frame())
+    display.push(pattern.next_frame())
+    assert display.save(tmp_path / "door.jpg")
+    assert Image.open(tmp_path / "door.jpg").size == (320, 240)
