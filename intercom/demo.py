@@ -113,11 +113,18 @@ async def run_demo(data_dir: Path, port: int) -> None:
     stop = asyncio.Event()
     await exchange.start()
     station_path = station_config(data_dir, exchange.port)
-    station = Station(load_station_config(station_path), station_path)
-    print(f"intercom demo running: {exchange.url}", flush=True)
+    assert exchange.certificate is not None
+    certificate = exchange.certificate
+    station = Station(
+        load_station_config(station_path), station_path, trust=certificate.certificate
+    )
+    print(f"intercom demo running: {exchange.web_url}", flush=True)
     for line in demo_logins(path):
         print(line, flush=True)
     print(
+        f"Open {exchange.web_url} and log in as 201 (a flat) or 900 (the concierge, at "
+        f"{exchange.web_url}concierge). The browser warns once about the demo's own "
+        f"certificate, SHA-256 {certificate.fingerprint()} ({certificate.certificate}). "
         f"Door code 1234#. Press the bell with: intercom bell 1 --data-dir {data_dir}. "
         f"The station's screen is drawn to {data_dir / 'station' / 'screen.png'}. "
         "Ctrl+C stops.",

@@ -20,7 +20,15 @@ PASSWORD = "secret-{}"
 
 
 def directory_config(**exchange: Any) -> dict[str, Any]:
-    settings = {"host": "127.0.0.1", "port": 0, "data_dir": "data", "ring_timeout": 5.0}
+    # Plain ws:// here, so that a failure is about one thing: TLS, the default, has its own
+    # tests (tests/integration/test_tls.py), and the demo and browser tests run over it.
+    settings: dict[str, Any] = {
+        "host": "127.0.0.1",
+        "port": 0,
+        "data_dir": "data",
+        "ring_timeout": 5.0,
+        "tls": {"enabled": False},
+    }
     settings.update(exchange)
 
     def ext(number: str, name: str, kind: str, privileges: list[str]) -> dict[str, Any]:
@@ -109,7 +117,7 @@ async def login(exchange: Exchange) -> AsyncIterator[Connector]:
         client = OzWebClient(**kwargs)
         clients.append(client)
         state = await client.connect(
-            f"127.0.0.1:{exchange.port}", extension, {"Password": PASSWORD.format(extension)}
+            exchange.url, extension, {"Password": PASSWORD.format(extension)}
         )
         assert state is ConnectionState.ACCESS_GRANTED
         return client

@@ -45,6 +45,8 @@ def bench_config(directory: Path, clients: int) -> Path:
             "data_dir": str(directory),
             "rate_limit": 1000.0,
             "rate_burst": 1000,
+            # Plain ws://, as the bare websockets baseline it is compared with.
+            "tls": {"enabled": False},
         },
         "extensions": extensions,
     }

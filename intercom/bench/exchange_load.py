@@ -187,7 +187,7 @@ async def incoming_latency(
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     raise_fd_limit()
-    address = f"127.0.0.1:{args.port}"
+    address = f"ws://127.0.0.1:{args.port}/"
     result: dict[str, Any] = {}
 
     # Memory per idle connection: the bare server first, then the exchange.

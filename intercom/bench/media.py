@@ -60,6 +60,8 @@ def write_config(directory: Path) -> Path:
             "port": 0,
             "data_dir": str(directory),
             "ring_timeout": 60.0,
+            # Plain ws://, as the bare aiortc baseline has no signalling server at all.
+            "tls": {"enabled": False},
         },
         "extensions": [
             {"number": n, "password": PASSWORD, "privileges": ["call"]} for n in ("100", "201")
@@ -144,7 +146,7 @@ class Station:
         self.flat = OzWebClient(media=MediaOptions(microphone=flat_mic))
 
     async def connect(self) -> None:
-        address = f"127.0.0.1:{self.exchange.port}"
+        address = self.exchange.url
         await self.door.connect(address, "100", password=PASSWORD)
         await self.flat.connect(address, "201", password=PASSWORD)
 
@@ -208,13 +210,13 @@ async def sending_cpu(
     the idle floor that the figures are taken over. Also returns the source's own share."""
     peer = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "intercom.bench.media", "answer",
-        "--address", f"127.0.0.1:{exchange.port}",
+        "--address", exchange.url,
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
     )  # fmt: skip
     assert peer.stdout is not None and peer.stdin is not None
     await peer.stdout.readline()  # "ready"
     door = OzWebClient(media=MediaOptions(audio=False))
-    await door.connect(f"127.0.0.1:{exchange.port}", "100", password=PASSWORD)
+    await door.connect(exchange.url, "100", password=PASSWORD)
     call = None
     if camera is not None:
         call = door.createCall("201", CallType.VIDEO)

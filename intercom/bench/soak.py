@@ -46,7 +46,7 @@ async def soak(cycles: int, directory: Path) -> dict[str, Any]:
     await exchange.start()
     station_config = {
         "station": {"extension": "100", "password": PASSWORD, "simulated": True,
-                    "exchange": f"127.0.0.1:{exchange.port}", "camera": "synthetic",
+                    "exchange": exchange.url, "camera": "synthetic",
                     "data_dir": str(directory / "station")},
         "bells": [{"id": 1, "pin": 17, "target": "201"}],
         "relays": [{"name": "door", "pin": 27, "pulse": 1.0, "codes": ["1234"]}],
@@ -55,16 +55,19 @@ async def soak(cycles: int, directory: Path) -> dict[str, Any]:
     }  # fmt: skip
     (directory / "station.toml").write_text(tomli_w.dumps(station_config))
     pins = MockFactory()
+    assert exchange.certificate is not None  # TLS, the default
+    trust = exchange.certificate.certificate
     station = Station(
         load_station_config(directory / "station.toml"),
         directory / "station.toml",
         pin_factory=pins,
+        trust=trust,
     )
     await station.start()
     async with asyncio.timeout(10):
         await station.online.wait()
-    resident = OzWebClient(media=MediaOptions())
-    await resident.connect(f"127.0.0.1:{exchange.port}", "201", password=PASSWORD)
+    resident = OzWebClient(media=MediaOptions(), trust=trust)
+    await resident.connect(exchange.url, "201", password=PASSWORD)
     incoming: asyncio.Queue[Call] = asyncio.Queue()
     resident.onIncomingCall(incoming.put_nowait)
 

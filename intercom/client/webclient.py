@@ -8,8 +8,10 @@ import itertools
 import logging
 import random
 import re
+import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -42,7 +44,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEFAULT_PORT = 7777
-DEFAULT_SCHEME = "ws"
+DEFAULT_SCHEME = "wss"  # the exchange speaks TLS unless configured not to
 REQUEST_TIMEOUT = 10.0
 MAX_SERVER_FRAME_BYTES = 16 * 1024 * 1024
 
@@ -139,7 +141,11 @@ class OzWebClient:
         backoff_base: float = 0.25,
         backoff_cap: float = 4.0,
         request_timeout: float = REQUEST_TIMEOUT,
+        trust: ssl.SSLContext | Path | str | None = None,
     ) -> None:
+        """``trust``: for ``wss://``, the certificate (or CA) to verify the exchange against,
+        e.g. the exchange's own self-signed ``tls/certificate.pem``, or a ready SSL context;
+        None verifies against the system's CAs."""
         if media is True:
             from intercom.media.callmedia import MediaOptions as Options
 
@@ -150,6 +156,11 @@ class OzWebClient:
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
         self.request_timeout = request_timeout
+        if trust is not None and not isinstance(trust, ssl.SSLContext):
+            from intercom.exchange.tls import client_context
+
+            trust = client_context(trust)
+        self._trust: ssl.SSLContext | None = trust
         self.state = ConnectionState.CONNECTION_CLOSED
         self.extension: str | None = None
         self.display_name = ""
@@ -253,6 +264,9 @@ class OzWebClient:
         for session in listening:
             await session._stop_listen_media()
 
+    def _ssl_for(self, url: str) -> dict[str, Any]:
+        return {"ssl": self._trust} if url.startswith("wss:") and self._trust else {}
+
     async def _run(self, first: asyncio.Future[ConnectionState]) -> None:
         attempt = 0
         was_granted = False
@@ -293,6 +307,7 @@ class OzWebClient:
                 self._url,
                 compression=None,
                 open_timeout=5,
+                **self._ssl_for(self._url),
                 max_size=MAX_SERVER_FRAME_BYTES,
             )
         except (OSError, InvalidHandshake, InvalidURI, TimeoutError) as exc:
@@ -606,7 +621,9 @@ class OzWebClient:
 
     async def _one_shot(self, url: str, kind: str, data: dict[str, Any]) -> dict[str, Any]:
         try:
-            async with ws_connect(url, compression=None, open_timeout=5) as ws:
+            async with ws_connect(
+                url, compression=None, open_timeout=5, **self._ssl_for(url)
+            ) as ws:
                 await ws.send(m.encode_request(kind, data, 1))
                 async with asyncio.timeout(self.request_timeout):
                     frame = m.decode_server_frame(await ws.recv())

@@ -25,6 +25,24 @@ class IceServer(Strict):
     credential: str | None = None
 
 
+class TlsSettings(Strict):
+    """HTTPS/WSS on the exchange's port. Without ``certificate`` and ``key`` the exchange makes
+    its own self-signed certificate on first start (kept under ``data_dir/tls``)."""
+
+    enabled: bool = True
+    certificate: str | None = None
+    key: str | None = None
+    #: More host names or addresses the generated certificate names (besides localhost,
+    #: loopback, the host's name and ``<name>.local``).
+    names: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _pair(self) -> TlsSettings:
+        if (self.certificate is None) != (self.key is None):
+            raise ValueError("give both 'certificate' and 'key', or neither")
+        return self
+
+
 class ExchangeSettings(Strict):
     host: str = "0.0.0.0"
     port: Annotated[int, Field(ge=0, le=65535)] = 7777
@@ -41,6 +59,12 @@ class ExchangeSettings(Strict):
     # reading holds its connection (and, for a while, its presence) this long.
     close_timeout: Annotated[float, Field(gt=0, le=60)] = 2.0
     public_webphone_state: bool = True
+    tls: TlsSettings = Field(default_factory=TlsSettings)
+    #: Other web origins (``https://portal.example.org``) whose pages may load /WebphoneAPI
+    #: and connect; the exchange's own pages always may, and non-browser clients send none.
+    allowed_origins: list[Annotated[str, StringConstraints(pattern=r"^https?://[^/\s]+$")]] = (
+        Field(default_factory=list)
+    )
     ice_servers: list[IceServer] = Field(default_factory=list)
 
 
@@ -120,7 +144,11 @@ def load_exchange_config(path: Path | str) -> ExchangeConfig:
     return load_toml(path, ExchangeConfig)
 
 
-def data_dir_of(config: ExchangeConfig, config_path: Path | str) -> Path:
-    """The data directory, relative paths being taken from the configuration file's folder."""
-    path = Path(config.exchange.data_dir)
+def beside_config(path_text: str, config_path: Path | str) -> Path:
+    """A path from the configuration file, relative ones taken from the file's folder."""
+    path = Path(path_text)
     return path if path.is_absolute() else Path(config_path).resolve().parent / path
+
+
+def data_dir_of(config: ExchangeConfig, config_path: Path | str) -> Path:
+    return beside_config(config.exchange.data_dir, config_path)

@@ -6,14 +6,13 @@ import asyncio
 import itertools
 import logging
 import signal
+import ssl
 import time
 from collections.abc import Callable, Coroutine, Iterable
-from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
 from websockets.asyncio.server import Server, ServerConnection, broadcast, serve
-from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request as HttpRequest
 from websockets.http11 import Response as HttpResponse
@@ -24,10 +23,12 @@ from intercom.protocol.enums import Privilege, WebphoneState
 from intercom.protocol.errors import ErrorCode, ProtocolError
 
 from .auth import Authenticator, Grant, TokenStore
-from .config import ExchangeConfig, data_dir_of, load_exchange_config
+from .config import ExchangeConfig, beside_config, data_dir_of, load_exchange_config
 from .directory import Directory, outside_line_info, user_info
 from .history import HistoryStore
 from .switch import Endpoint, Switch
+from .tls import CertificatePair, ensure_certificate, server_context
+from .web import WebFront
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +99,7 @@ class Exchange:
         self.config_path = Path(config_path)
         self.host = host if host is not None else config.exchange.host
         self._port = port if port is not None else config.exchange.port
-        data_dir = data_dir_of(config, config_path)
+        data_dir = self.data_dir = data_dir_of(config, config_path)
         self.directory = Directory(config)
         self.history = HistoryStore(data_dir / "history.db")
         self.tokens = TokenStore(data_dir / "tokens.db")
@@ -109,6 +110,9 @@ class Exchange:
         self._connections: dict[int, Connection] = {}
         self._handlers = self._build_handlers()
         self._background: set[asyncio.Task[None]] = set()
+        #: The certificate in use (None when TLS is turned off); made on the first start.
+        self.certificate: CertificatePair | None = None
+        self.web = WebFront(config.exchange.allowed_origins, secure=config.exchange.tls.enabled)
 
     @classmethod
     def from_file(cls, path: Path | str, **kwargs: Any) -> Exchange:
@@ -125,8 +129,32 @@ class Exchange:
 
     @property
     def url(self) -> str:
-        host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
-        return f"ws://{host}:{self.port}/"
+        """The WebSocket address clients on this machine connect to."""
+        scheme = "wss" if self.config.exchange.tls.enabled else "ws"
+        return f"{scheme}://{self._local_host()}:{self.port}/"
+
+    @property
+    def web_url(self) -> str:
+        """The address of the resident's web app (and of /WebphoneAPI beside it)."""
+        scheme = "https" if self.config.exchange.tls.enabled else "http"
+        return f"{scheme}://{self._local_host()}:{self.port}/"
+
+    def _local_host(self) -> str:
+        if self.host in ("0.0.0.0", ""):
+            return "127.0.0.1"
+        return f"[{self.host}]" if ":" in self.host else self.host
+
+    def _tls(self) -> ssl.SSLContext | None:
+        tls = self.config.exchange.tls
+        if not tls.enabled:
+            return None
+        self.certificate = ensure_certificate(
+            beside_config(tls.certificate, self.config_path) if tls.certificate else None,
+            beside_config(tls.key, self.config_path) if tls.key else None,
+            self.data_dir,
+            tls.names,
+        )
+        return server_context(self.certificate)
 
     async def start(self) -> None:
         settings = self.config.exchange
@@ -142,8 +170,11 @@ class Exchange:
             close_timeout=settings.close_timeout,
             process_request=self._process_request,
             server_header=f"intercom/{__version__}",
+            ssl=self._tls(),
         )
         log.info("exchange listening on %s", self.url)
+        if self.certificate is not None:
+            log.info("TLS certificate SHA-256 %s", self.certificate.fingerprint())
 
     async def stop(self) -> None:
         self.switch.abort_all()
@@ -174,11 +205,7 @@ class Exchange:
             await self.stop()
 
     def _process_request(self, conn: ServerConnection, request: HttpRequest) -> HttpResponse | None:
-        if request.path == "/healthz":
-            body = b"ok\n"
-            headers = Headers([("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
-            return HttpResponse(HTTPStatus.OK, "OK", headers, body)
-        return None
+        return self.web.handle(request)
 
     # --------------------------------------------------------------- reload
 
@@ -198,6 +225,8 @@ class Exchange:
         self.config = config
         self.directory = self.auth.directory = sw.directory = new
         sw.settings = config.exchange
+        # Origins follow the file; TLS and the port need a restart.
+        self.web.allowed_origins = frozenset(o.lower() for o in config.exchange.allowed_origins)
         for number in old.extensions.keys() - new.extensions.keys():
             for ep in list(sw.endpoints.get(number, {}).values()):
                 if isinstance(ep, Connection):

@@ -99,6 +99,7 @@ class Station:
         pin_factory: Factory | None = None,
         media: MediaOptions | None = None,
         camera: CameraSource | None = None,
+        trust: Path | None = None,
     ) -> None:
         self.config = config
         base = Path(config_path).resolve().parent
@@ -122,7 +123,10 @@ class Station:
         self.video_frames_shown = 0
         self.screen = ScreenModel(greeting=config.screen.greeting)
         self.renderer: Screen | None = None
-        self.client = OzWebClient(media=self._media)
+        certificate = config.station.exchange_certificate
+        if trust is None and certificate:
+            trust = _beside(config_path, certificate)
+        self.client = OzWebClient(media=self._media, trust=trust)
         self.call: Call | None = None
         self.bell_of_call: int | None = None
         self.policy = UnlockPolicy(
@@ -564,11 +568,13 @@ async def run_station(config_path: Path | str) -> None:
 
     config = load_station_config(config_path)
     exchange = None
+    trust = None
     if config.station.embedded_exchange:
         exchange = Exchange.from_file(_beside(config_path, config.station.embedded_exchange))
         await exchange.start()
+        trust = exchange.certificate.certificate if exchange.certificate else None
     try:
-        await serve_station(Station(config, config_path), asyncio.Event())
+        await serve_station(Station(config, config_path, trust=trust), asyncio.Event())
     finally:
         if exchange is not None:
             await exchange.stop()

@@ -22,6 +22,10 @@ class StationSettings(Strict):
     password: str = ""
     token: str = ""
     exchange: str = "127.0.0.1:7777"
+    #: The certificate (or CA) the exchange's TLS is verified against: its self-signed
+    #: ``tls/certificate.pem`` copied here. None: the system's CAs; an embedded exchange's own
+    #: certificate is trusted without this.
+    exchange_certificate: str | None = None
     simulated: bool = False
     data_dir: str = "station-data"
     camera: Literal["picamera2", "v4l2", "synthetic", "none"] = "picamera2"

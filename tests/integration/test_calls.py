@@ -130,8 +130,8 @@ async def test_no_answer_after_ring_timeout(config_path) -> None:  # type: ignor
     await exchange.start()
     try:
         a, b = OzWebClient(), OzWebClient()
-        await a.connect(f"127.0.0.1:{exchange.port}", "100", password="secret-100")
-        await b.connect(f"127.0.0.1:{exchange.port}", "201", password="secret-201")
+        await a.connect(exchange.url, "100", password="secret-100")
+        await b.connect(exchange.url, "201", password="secret-201")
         incoming = Recorder(b.onIncomingCall)
         call = a.createCall("201")
         await call.start()
@@ -324,8 +324,8 @@ async def test_max_duration_warns_extends_and_ends(config_path) -> None:  # type
     await exchange.start()
     a, b = OzWebClient(), OzWebClient()
     try:
-        await a.connect(f"127.0.0.1:{exchange.port}", "100", password="secret-100")
-        await b.connect(f"127.0.0.1:{exchange.port}", "201", password="secret-201")
+        await a.connect(exchange.url, "100", password="secret-100")
+        await b.connect(exchange.url, "201", password="secret-201")
         incoming = Recorder(b.onIncomingCall)
         call = a.createCall("201")
         warnings = Recorder(call.on_call_expiring)

@@ -46,7 +46,7 @@ async def test_token_create_prints_a_working_token(config_path) -> None:  # type
     await exchange.start()
     try:
         client = OzWebClient()
-        assert await client.connect(f"127.0.0.1:{exchange.port}", token) is (
+        assert await client.connect(exchange.url, token) is (
             ConnectionState.ACCESS_GRANTED
         )
         assert client.privileges == {Privilege.MONITOR, Privilege.HISTORY}
@@ -94,12 +94,13 @@ async def test_demo_prints_the_address_and_logins(tmp_path: Path) -> None:
         async with asyncio.timeout(20):
             first = (await proc.stdout.readline()).decode()
             logins = [(await proc.stdout.readline()).decode().split() for _ in range(4)]
-        assert first.startswith("intercom demo running: ws://127.0.0.1:")
+        assert first.startswith("intercom demo running: https://127.0.0.1:")
         address = first.split()[-1]
+        trust = tmp_path / "demo" / "tls" / "certificate.pem"  # the demo made its own
         assert [line[1] for line in logins] == ["100", "201", "202", "900"]
         assert all(line[0] == "extension" and line[2] == "password" for line in logins)
         assert len({line[3] for line in logins}) == 4  # fresh random passwords
-        client = OzWebClient()
+        client = OzWebClient(trust=trust)
         _, number, _, password = logins[3]
         assert await client.connect(address, number, password=password) is (
             ConnectionState.ACCESS_GRANTED
@@ -107,7 +108,7 @@ async def test_demo_prints_the_address_and_logins(tmp_path: Path) -> None:
         assert "200" not in client.extensions  # ring groups are numbers, not extensions
         await client.disconnect()
         # The demo's station: the bell rings the flats' group, the code opens the door.
-        flat = OzWebClient(media=False)
+        flat = OzWebClient(media=False, trust=trust)
         incoming = Recorder(flat.onIncomingCall)
         assert await flat.connect(address, "201", password=logins[1][3]) is (
             ConnectionState.ACCESS_GRANTED
@@ -142,7 +143,7 @@ async def test_unresponsive_clients_are_dropped_by_keepalive(config_path) -> Non
     await exchange.start()
     watcher, frozen = OzWebClient(), OzWebClient()
     try:
-        address = f"127.0.0.1:{exchange.port}"
+        address = exchange.url
         await watcher.connect(address, "900", password="secret-900")
         presence = Recorder(watcher.onClientStateChanged)
         await frozen.connect(address, "201", password="secret-201")
@@ -172,7 +173,7 @@ async def test_station_with_embedded_exchange(tmp_path: Path) -> None:
     (tmp_path / "exchange.toml").write_text(tomli_w.dumps(directory_config(port=port)))
     (tmp_path / "station.toml").write_text(tomli_w.dumps({
         "station": {"extension": "100", "password": "secret-100", "simulated": True,
-                    "exchange": f"127.0.0.1:{port}", "camera": "none",
+                    "exchange": f"ws://127.0.0.1:{port}", "camera": "none",
                     "embedded_exchange": "exchange.toml"},
         "bells": [{"id": 1, "pin": 17, "target": "201"}],
     }))  # fmt: skip
@@ -185,7 +186,7 @@ async def test_station_with_embedded_exchange(tmp_path: Path) -> None:
         async with asyncio.timeout(20):
             while True:  # the station logs in to the exchange it carries
                 try:
-                    info = await client.checkWebphoneState(f"127.0.0.1:{port}", "100")
+                    info = await client.checkWebphoneState(f"ws://127.0.0.1:{port}", "100")
                 except Exception:
                     info = {}
                 if info.get("state") == "ONLINE":

@@ -23,7 +23,7 @@ async def test_access_granted_and_snapshot(login: Connector) -> None:
     exts = Recorder(client.onExtensionInfoReceived)
     concierge = await login("900")
     state = await client.connect(
-        f"127.0.0.1:{concierge_port(concierge)}", "201", {"Password": PASSWORD.format("201")}
+        f"ws://127.0.0.1:{concierge_port(concierge)}", "201", {"Password": PASSWORD.format("201")}
     )
     try:
         assert state is ConnectionState.ACCESS_GRANTED
@@ -54,7 +54,7 @@ async def test_access_denied(exchange: Exchange, user: str, password: str | None
     client = OzWebClient()
     states = Recorder(client.onConnectionStateChanged)
     props = {"Password": password} if password is not None else {}
-    state = await client.connect(f"127.0.0.1:{exchange.port}", user, props)
+    state = await client.connect(exchange.url, user, props)
     assert state is ConnectionState.ACCESS_DENIED
     assert states.items[-1].state is ConnectionState.ACCESS_DENIED
     assert not client.connected
@@ -66,14 +66,14 @@ async def test_connection_failed_when_nothing_listens() -> None:
         port = s.getsockname()[1]
     client = OzWebClient()
     states = Recorder(client.onConnectionStateChanged)
-    assert await client.connect(f"127.0.0.1:{port}", "201", {"Password": "x"}) is (
+    assert await client.connect(f"ws://127.0.0.1:{port}", "201", {"Password": "x"}) is (
         ConnectionState.CONNECTION_FAILED
     )
     assert states.items[-1].state is ConnectionState.CONNECTION_FAILED
 
 
 async def test_address_forms_reach_the_exchange(exchange: Exchange) -> None:
-    for address in (f"127.0.0.1:{exchange.port}", f"ws://127.0.0.1:{exchange.port}/"):
+    for address in (f"http://127.0.0.1:{exchange.port}", f"ws://127.0.0.1:{exchange.port}/"):
         client = OzWebClient()
         assert await client.connect(address, "202", password=PASSWORD.format("202")) is (
             ConnectionState.ACCESS_GRANTED
@@ -84,7 +84,7 @@ async def test_address_forms_reach_the_exchange(exchange: Exchange) -> None:
 async def test_token_login_with_privileges_and_expiry(exchange: Exchange) -> None:
     token = exchange.tokens.create("300", {Privilege.MONITOR, Privilege.DIRECTORY})
     client = OzWebClient()
-    assert await client.connect(f"127.0.0.1:{exchange.port}", token) is (
+    assert await client.connect(exchange.url, token) is (
         ConnectionState.ACCESS_GRANTED
     )
     assert client.extension == "300"
@@ -95,7 +95,7 @@ async def test_token_login_with_privileges_and_expiry(exchange: Exchange) -> Non
 
     expired = exchange.tokens.create("300", {Privilege.CALL}, ttl_seconds=-1)
     client = OzWebClient()
-    assert await client.connect(f"127.0.0.1:{exchange.port}", expired) is (
+    assert await client.connect(exchange.url, expired) is (
         ConnectionState.ACCESS_DENIED
     )
 
@@ -105,7 +105,7 @@ async def test_presence_reaches_directory_watchers_without_the_password(login: C
     presence = Recorder(watcher.onClientStateChanged)
     resident = OzWebClient()
     await resident.connect(
-        f"127.0.0.1:{concierge_port(watcher)}",
+        f"ws://127.0.0.1:{concierge_port(watcher)}",
         "202",
         {"Password": PASSWORD.format("202"), "Nickname": "Bob", "Avatar": "/bob.png"},
     )
@@ -135,7 +135,7 @@ async def test_presence_is_not_sent_to_clients_without_directory(login: Connecto
 
 async def test_check_webphone_state_before_and_after_login(login: Connector) -> None:
     exchange_client = await login("201")
-    address = f"127.0.0.1:{concierge_port(exchange_client)}"
+    address = f"ws://127.0.0.1:{concierge_port(exchange_client)}"
     outsider = OzWebClient()
     received = Recorder(outsider.onWebphoneStateReceived)
     answers: list[dict[str, str]] = []

@@ -74,7 +74,7 @@ async def test_reload_pushes_changes_and_removals(config_path) -> None:  # type:
     path: Path = config_path()
     exchange = Exchange.from_file(path)
     await exchange.start()
-    address = f"127.0.0.1:{exchange.port}"
+    address = exchange.url
     concierge, doomed = OzWebClient(), OzWebClient()
     try:
         await concierge.connect(address, "900", password=PASSWORD.format("900"))
@@ -126,7 +126,7 @@ async def test_sighup_reloads_a_running_exchange(config_path) -> None:  # type: 
     concierge = OzWebClient()
     try:
         await concierge.connect(
-            f"127.0.0.1:{exchange.port}", "900", password=PASSWORD.format("900")
+            exchange.url, "900", password=PASSWORD.format("900")
         )
         infos = Recorder(concierge.onExtensionInfoReceived)
         data = directory_config()

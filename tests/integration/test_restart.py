@@ -46,7 +46,7 @@ async def test_clients_reconnect_after_a_crash(config_path) -> None:  # type: ig
     config: Path = config_path()
     port = free_port()
     proc = await start_exchange(config, port)
-    address = f"127.0.0.1:{port}"
+    address = f"ws://127.0.0.1:{port}"
     door, flat, concierge = OzWebClient(), OzWebClient(), OzWebClient()
     recorders = {}
     for client, ext in ((door, "100"), (flat, "201"), (concierge, "900")):

@@ -154,7 +154,7 @@ async def test_ice_servers_come_from_the_exchange(config_path) -> None:  # type:
     await exchange.start()
     client = OzWebClient(media=False)
     try:
-        await client.connect(f"127.0.0.1:{exchange.port}", "201", password=PASSWORD.format("201"))
+        await client.connect(exchange.url, "201", password=PASSWORD.format("201"))
         assert client.ice_servers == [
             {"urls": ["turn:turn.example.lan:3478"], "username": "u", "credential": "c"}
         ]

@@ -34,7 +34,7 @@ def station_config(
             "name": "Front door",
             "extension": "100",
             "password": PASSWORD.format("100"),
-            "exchange": f"127.0.0.1:{port}",
+            "exchange": f"ws://127.0.0.1:{port}",
             "simulated": True,
             "data_dir": str(tmp_path / "station"),
             "camera": "none",
@@ -85,7 +85,7 @@ async def station(exchange: Exchange, tmp_path: Path) -> AsyncIterator[tuple[Sta
 
 async def resident(exchange: Exchange) -> OzWebClient:
     client = OzWebClient(media=MediaOptions())
-    await client.connect(f"127.0.0.1:{exchange.port}", "201", password=PASSWORD.format("201"))
+    await client.connect(exchange.url, "201", password=PASSWORD.format("201"))
     return client
 
 
@@ -156,7 +156,7 @@ async def test_unlock_command_without_door_privilege_is_refused(
 ) -> None:  # type: ignore[no-untyped-def]
     s, pins = station
     flat3 = OzWebClient(media=MediaOptions())
-    await flat3.connect(f"127.0.0.1:{exchange.port}", "203", password=PASSWORD.format("203"))
+    await flat3.connect(exchange.url, "203", password=PASSWORD.format("203"))
     try:
         # 203 calls the door station directly, and the station answers nothing: use the
         # station's own client to accept, as a door-side test harness would.
@@ -193,7 +193,7 @@ async def test_each_outcome_has_its_own_notice_and_log(exchange: Exchange, stati
         await until(lambda: s.screen.title == "Not available")
         # a busy resident: 201 is in a call with 203
         other = OzWebClient(media=False)
-        await other.connect(f"127.0.0.1:{exchange.port}", "203", password=PASSWORD.format("203"))
+        await other.connect(exchange.url, "203", password=PASSWORD.format("203"))
         incoming = Recorder(flat1.onIncomingCall)
         busy_call = other.createCall("201")
         await busy_call.start()
@@ -217,7 +217,7 @@ async def test_no_answer_falls_back(exchange: Exchange, station: Any) -> None:
     s, pins = station
     flat1 = await resident(exchange)
     flat2 = OzWebClient(media=False)
-    await flat2.connect(f"127.0.0.1:{exchange.port}", "202", password=PASSWORD.format("202"))
+    await flat2.connect(exchange.url, "202", password=PASSWORD.format("202"))
     try:
         first = Recorder(flat2.onIncomingCall)
         fallback = Recorder(flat1.onIncomingCall)

@@ -12,10 +12,10 @@ from intercom.client.webclient import history_filters
 @pytest.mark.parametrize(
     ("given", "url"),
     [
-        ("192.168.1.10", "ws://192.168.1.10:7777/"),
-        ("door.local:8000", "ws://door.local:8000/"),
-        ("[::1]", "ws://[::1]:7777/"),
-        ("[::1]:9", "ws://[::1]:9/"),
+        ("192.168.1.10", "wss://192.168.1.10:7777/"),
+        ("door.local:8000", "wss://door.local:8000/"),
+        ("[::1]", "wss://[::1]:7777/"),
+        ("[::1]:9", "wss://[::1]:9/"),
         ("wss://pbx.example:443/", "wss://pbx.example:443/"),
         ("ws://127.0.0.1", "ws://127.0.0.1:7777/"),
         ("https://pbx.example", "wss://pbx.example:7777/"),

@@ -1,0 +1,156 @@
+"""HTTPS and WSS for the exchange: a configured certificate, or one made on first start.
+
+Browsers give a page the microphone and camera only in a secure context, so the exchange speaks
+TLS by default. A device without a configured certificate makes its own self-signed one (an
+ECDSA P-256 key, valid for ten years, naming ``localhost``, the host's name and ``<name>.local``,
+loopback and any configured names) the first time it starts, and keeps it in its data directory:
+every device has its own key, none is shipped.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import ipaddress
+import logging
+import os
+import socket
+import ssl
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+log = logging.getLogger(__name__)
+
+VALID_DAYS = 3650
+
+
+@dataclass(frozen=True)
+class CertificatePair:
+    certificate: Path
+    key: Path
+    generated: bool
+
+    def fingerprint(self) -> str:
+        """SHA-256 of the certificate, as browsers show it (AA:BB:...)."""
+        cert = x509.load_pem_x509_certificate(self.certificate.read_bytes())
+        digest = hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
+        return ":".join(digest[i : i + 2] for i in range(0, len(digest), 2)).upper()
+
+
+def default_names() -> list[str]:
+    host = socket.gethostname()
+    names = ["localhost", "127.0.0.1", "::1", host]
+    if "." not in host:
+        names.append(f"{host}.local")
+    return names
+
+
+def _subject_names(names: list[str]) -> list[x509.GeneralName]:
+    out: list[x509.GeneralName] = []
+    for name in dict.fromkeys(names):  # keep the order, drop repeats
+        try:
+            out.append(x509.IPAddress(ipaddress.ip_address(name)))
+        except ValueError:
+            out.append(x509.DNSName(name))
+    return out
+
+
+def generate_self_signed(certificate: Path, key: Path, names: list[str]) -> None:
+    """Write a new key (mode 0600) and a self-signed certificate for ``names``."""
+    private_key = ec.generate_private_key(ec.SECP256R1())
+    common_name = next((n for n in names if n != "localhost"), names[0])
+    subject = x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "intercom"),
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name[:64]),
+        ]
+    )
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(private_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))  # tolerate a clock a little behind
+        .not_valid_after(now + datetime.timedelta(days=VALID_DAYS))
+        .add_extension(x509.SubjectAlternativeName(_subject_names(names)), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                key_cert_sign=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(
+            x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False
+        )
+        .sign(private_key, hashes.SHA256())
+    )
+    key.parent.mkdir(parents=True, exist_ok=True)
+    key_bytes = private_key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    # Written under a temporary name and renamed, so a power cut never leaves half a key.
+    for path, data, mode in (
+        (key, key_bytes, 0o600),
+        (certificate, cert.public_bytes(serialization.Encoding.PEM), 0o644),
+    ):
+        tmp = path.with_name(path.name + ".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+
+
+def ensure_certificate(
+    configured_certificate: Path | None,
+    configured_key: Path | None,
+    data_dir: Path,
+    names: list[str],
+) -> CertificatePair:
+    """The configured pair as given, else the device's own (made now if there is none yet)."""
+    if configured_certificate is not None and configured_key is not None:
+        for path in (configured_certificate, configured_key):
+            if not path.is_file():
+                raise FileNotFoundError(f"TLS file {path} does not exist")
+        return CertificatePair(configured_certificate, configured_key, generated=False)
+    folder = data_dir / "tls"
+    certificate, key = folder / "certificate.pem", folder / "key.pem"
+    if certificate.is_file() and key.is_file():
+        return CertificatePair(certificate, key, generated=False)
+    generate_self_signed(certificate, key, default_names() + names)
+    log.info("made a self-signed TLS certificate in %s", folder)
+    return CertificatePair(certificate, key, generated=True)
+
+
+def server_context(pair: CertificatePair) -> ssl.SSLContext:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(pair.certificate, pair.key)
+    return context
+
+
+def client_context(trusted: Path | str | None = None) -> ssl.SSLContext:
+    """Verify the exchange against the system's CAs, or against ``trusted`` alone (a CA or the
+    exchange's own self-signed certificate: pinning it)."""
+    context = ssl.create_default_context(cafile=str(trusted) if trusted is not None else None)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    return context

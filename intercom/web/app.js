@@ -1,0 +1,335 @@
+/*
+ * The resident's web app: answers the door. Built on /WebphoneAPI alone, so it doubles as the
+ * library's worked example. One call is shown at a time; the door's video plays while it rings.
+ */
+(function () {
+  "use strict";
+
+  var $ = function (id) { return document.getElementById(id); };
+  var client = OzWebClient;
+  var current = null;          // the call on screen
+  var timer = null;
+  var ringtone = null;
+  var ownCamera = null;
+  var store = window.localStorage;
+
+  var STATE_TEXT = {
+    ACCESS_GRANTED: "Connected",
+    ACCESS_DENIED: "Wrong extension or password",
+    CONNECTION_FAILED: "Cannot reach the intercom",
+    CONNECTION_CLOSED: "Offline - reconnecting"
+  };
+  var CALL_TEXT = { RINGING: "Ringing", IN_CALL: "In call", HOLD: "On hold", COMPLETED: "Ended",
+    REJECTED: "Rejected", BUSY: "Busy", NOT_FOUND: "Not found" };
+  var OUTCOME = { CALLERHUNGUP: "Answered", CALLEEHUNGUP: "Answered", TRANSFERCOMPLETED: "Transferred",
+    NOTANSWERED: "Missed", CANCELLED: "Missed", REJECTED: "Rejected", BUSY: "Busy", NOTFOUND: "Not found",
+    ABORTED: "Interrupted", ERROR: "Failed", REDIRECTED: "Forwarded" };
+  var END_TEXT = { no_answer: "Nobody answered", cancelled: "The visitor left", rejected: "Rejected",
+    busy: "Busy", hung_up: "You hung up", remote_hung_up: "The door hung up",
+    answered_elsewhere: "Answered on another device", forwarded: "Forwarded",
+    transferred: "Transferred", max_duration: "Call time is up",
+    closed_by_supervisor: "Ended by the concierge", disconnected: "Connection lost", error: "Call failed" };
+
+  function show(section) {
+    ["login", "home", "call"].forEach(function (id) { $(id).hidden = id !== section; });
+  }
+
+  function note(text) { $("call-note").textContent = text; }
+
+  function nameOf(number) {
+    var ext = client.helper.getExtensionById(number);
+    return ext && ext.displayName ? ext.displayName : number;
+  }
+
+  // ------------------------------------------------------------ connection
+
+  client.onConnectionStateChanged(function (info) {
+    var pill = $("conn-state");
+    pill.dataset.state = info.State;
+    pill.textContent = STATE_TEXT[info.State] || info.State;
+    if (info.State === ConnectionState.ACCESS_GRANTED) {
+      $("who").textContent = (client.displayName || client.extension) + " (" + client.extension + ")";
+      $("login-error").textContent = "";
+      if (!current) show("home");
+      loadHistory();
+    } else if (info.State === ConnectionState.ACCESS_DENIED) {
+      sessionStorage.removeItem("intercom.password");
+      $("login-error").textContent = "Wrong extension or password.";
+      show("login");
+    } else if (info.State === ConnectionState.CONNECTION_FAILED && $("login").hidden === false) {
+      $("login-error").textContent = "Cannot reach the intercom: " + (info.message || "no answer");
+    }
+  });
+
+  function login(extension, password) {
+    $("login-button").disabled = true;
+    return client.connect("", extension, { Password: password, App: "resident" }).then(function (state) {
+      $("login-button").disabled = false;
+      if (state === ConnectionState.ACCESS_GRANTED) {
+        store.setItem("intercom.extension", extension);
+        // Kept for this tab only, so that a reload logs in again.
+        sessionStorage.setItem("intercom.password", password);
+      }
+      return state;
+    });
+  }
+
+  $("login-form").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    unlockAudio();
+    login($("extension").value.trim(), $("password").value);
+  });
+
+  $("logout").addEventListener("click", function () {
+    sessionStorage.removeItem("intercom.password");
+    client.disconnect().then(function () { $("who").textContent = ""; show("login"); });
+  });
+
+  // ---------------------------------------------------------------- alerts
+
+  var audioContext = null;
+  function unlockAudio() {
+    var AC = window.AudioContext || window.webkitAudioContext;
+    if (!audioContext && AC) audioContext = new AC();
+    if (audioContext && audioContext.state === "suspended") audioContext.resume();
+  }
+
+  /* A two-tone ring, one second on and two off, made with WebAudio (no sound file). */
+  function startRingtone() {
+    unlockAudio();
+    if (!audioContext || ringtone) return;
+    var gain = audioContext.createGain();
+    gain.gain.value = 0;
+    gain.connect(audioContext.destination);
+    var tones = [440, 480].map(function (f) {
+      var o = audioContext.createOscillator();
+      o.frequency.value = f;
+      o.connect(gain);
+      o.start();
+      return o;
+    });
+    var on = false;
+    var beat = setInterval(function () {
+      on = !on;
+      gain.gain.setTargetAtTime(on ? 0.15 : 0, audioContext.currentTime, 0.01);
+    }, 1000);
+    ringtone = { stop: function () { clearInterval(beat); tones.forEach(function (o) { o.stop(); }); gain.disconnect(); } };
+    document.body.dataset.ringing = "1";
+  }
+
+  function stopRingtone() {
+    if (ringtone) ringtone.stop();
+    ringtone = null;
+    delete document.body.dataset.ringing;
+  }
+
+  function notify(call) {
+    if (!("Notification" in window) || Notification.permission !== "granted") return;
+    var n = new Notification("The door is ringing", { body: nameOf(call.getOtherParty()), tag: call.callId, icon: "/icon.svg" });
+    n.onclick = function () { window.focus(); n.close(); };
+    call.onCallStateChanged(function (s) { if (s !== CallState.RINGING) n.close(); });
+  }
+
+  $("enable-alerts").addEventListener("click", function () {
+    unlockAudio();
+    if ("Notification" in window) {
+      Notification.requestPermission().then(function (p) {
+        $("enable-alerts").textContent = p === "granted" ? "Call alerts are on" : "Alerts blocked by the browser";
+      });
+    }
+  });
+
+  // -------------------------------------------------------------- settings
+
+  function savedCode() { return store.getItem("intercom.doorCode") || ""; }
+  $("saved-code").value = savedCode();
+  $("own-camera").checked = store.getItem("intercom.ownCamera") === "1";
+  $("save-settings").addEventListener("click", function () {
+    var code = $("saved-code").value.trim();
+    if (code && !/^[0-9]{1,8}$/.test(code)) { $("settings-saved").textContent = "A door code is 1 to 8 digits."; return; }
+    if (code) store.setItem("intercom.doorCode", code); else store.removeItem("intercom.doorCode");
+    store.setItem("intercom.ownCamera", $("own-camera").checked ? "1" : "0");
+    $("settings-saved").textContent = "Saved.";
+  });
+
+  // ---------------------------------------------------------------- calls
+
+  client.onIncomingCall(function (call) {
+    if (current) { return; } // one at a time; it keeps ringing on the resident's other devices
+    current = call;
+    $("call-title").textContent = nameOf(call.getOtherParty());
+    call.setRemoteDisplay("door-video");
+    call.onCallStateChanged(function (state) { if (call === current) render(state); });
+    call.onMessageReceived(function (text) { note("Message: " + text); });
+    call.onCallExpiring(function (seconds) { note("The call ends in " + Math.round(seconds) + " s"); });
+    show("call");
+    render(CallState.RINGING);
+    startRingtone();
+    notify(call);
+  });
+
+  function render(state) {
+    var call = current;
+    var pill = $("call-state");
+    pill.dataset.state = state;
+    pill.textContent = CALL_TEXT[state] || state;
+    var talking = state === CallState.IN_CALL || state === CallState.HOLD;
+    $("ringing-actions").hidden = state !== CallState.RINGING;
+    $("talking-actions").hidden = !talking;
+    $("messages").hidden = !(talking || state === CallState.RINGING);
+    $("hold").textContent = state === CallState.HOLD ? "Resume" : "Hold";
+    if (state === CallState.RINGING) { note(""); return; }
+    stopRingtone();
+    if (state === CallState.IN_CALL && !timer) startTimer();
+    if (state === CallState.HOLD) note("On hold: the visitor sees \"Please wait\".");
+    if (state === CallState.IN_CALL && call.microphoneError) note("No microphone: " + call.microphoneError);
+    if (["COMPLETED", "REJECTED", "BUSY", "NOT_FOUND"].indexOf(state) >= 0) finish(call);
+  }
+
+  function finish(call) {
+    note(END_TEXT[call.endCause] || "Call ended");
+    $("talking-actions").hidden = true;
+    $("ringing-actions").hidden = true;
+    $("messages").hidden = true;
+    $("keypad").hidden = true;
+    $("code-dialog").hidden = true;
+    clearInterval(timer);
+    timer = null;
+    if (ownCamera) { ownCamera.close(); ownCamera = null; $("own-video").hidden = true; }
+    setTimeout(function () {
+      if (current !== call) return;
+      current = null;
+      $("call-timer").textContent = "";
+      show(client.state === ConnectionState.ACCESS_GRANTED ? "home" : "login");
+      loadHistory();
+    }, 1500);
+  }
+
+  function startTimer() {
+    var since = Date.now();
+    timer = setInterval(function () {
+      var s = Math.floor((Date.now() - since) / 1000);
+      $("call-timer").textContent = Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0");
+    }, 500);
+  }
+
+  function act(promise, done) {
+    return promise.then(function (r) { if (done) note(done); return r; }, function (e) { note(e.message || String(e)); });
+  }
+
+  $("answer").addEventListener("click", function () {
+    unlockAudio();
+    stopRingtone();
+    act(current.accept());
+    if ($("own-camera").checked) toggleCamera();
+  });
+  $("reject").addEventListener("click", function () { stopRingtone(); act(current.reject()); });
+  $("hangup").addEventListener("click", function () { act(current.hangUp()); });
+  $("hold").addEventListener("click", function () {
+    act(current.getCallState() === CallState.HOLD ? current.unHold() : current.hold());
+  });
+  $("mute").addEventListener("click", function () {
+    current.mute(!current.muted);
+    $("mute").textContent = current.muted ? "Unmute" : "Mute";
+    $("mute").setAttribute("aria-pressed", current.muted ? "true" : "false");
+  });
+
+  function toggleCamera() {
+    if (ownCamera) {
+      ownCamera.close();
+      ownCamera = null;
+      $("own-video").hidden = true;
+      return;
+    }
+    ownCamera = OzCamera.getCameraByName();
+    ownCamera.setMode(640, 480, 15);
+    act(current.attachCamera(ownCamera).then(function () {
+      $("own-video").hidden = false;
+      return ownCamera.setDisplay("own-video");
+    }));
+  }
+  $("camera").addEventListener("click", toggleCamera);
+
+  // The unlock button sends the door code: RFC 4733 in the audio where the call negotiated it,
+  // else over signalling. The station checks it; a wrong code is counted against a lockout.
+  function sendCode(code) {
+    return act(current.sendDtmf(code + "#").then(function (how) {
+      note("Door code sent" + (how === "rtp" ? "" : " (signalling)") + ".");
+    }));
+  }
+  $("unlock").addEventListener("click", function () {
+    var code = savedCode();
+    if (code) { sendCode(code); return; }
+    $("code-dialog").hidden = false;
+    $("code-input").value = "";
+    $("code-input").focus();
+  });
+  $("code-dialog").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var code = $("code-input").value.trim();
+    if (!/^[0-9]{1,8}$/.test(code)) { note("A door code is 1 to 8 digits."); return; }
+    if ($("remember-code").checked) { store.setItem("intercom.doorCode", code); $("saved-code").value = code; }
+    $("code-dialog").hidden = true;
+    sendCode(code);
+  });
+  $("code-cancel").addEventListener("click", function () { $("code-dialog").hidden = true; });
+
+  $("keypad-toggle").addEventListener("click", function () { $("keypad").hidden = !$("keypad").hidden; });
+  $("keypad").addEventListener("click", function (ev) {
+    var key = ev.target.dataset && ev.target.dataset.key;
+    if (key) act(current.sendDtmf(key), "Sent " + key);
+  });
+
+  document.querySelectorAll(".reply").forEach(function (button) {
+    button.addEventListener("click", function () {
+      var text = button.dataset.reply;
+      act(current.sendMessage(text), "Shown at the door: " + text);
+    });
+  });
+  $("message-form").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var text = $("message-text").value.trim();
+    if (!text) return;
+    act(current.sendMessage(text).then(function () { $("message-text").value = ""; }), "Shown at the door: " + text);
+  });
+
+  // --------------------------------------------------------------- history
+
+  function duration(seconds) {
+    if (!seconds) return "";
+    var s = Math.round(seconds);
+    return Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0");
+  }
+
+  function loadHistory() {
+    if (client.state !== ConnectionState.ACCESS_GRANTED) return;
+    client.getCallHistory({ rowsPerPage: 20 }).then(function (result) {
+      var body = $("history").querySelector("tbody");
+      body.textContent = "";
+      result.calls.forEach(function (c) {
+        var other = c.Source === client.extension ? c.Destination : c.Source;
+        var row = document.createElement("tr");
+        row.dataset.callId = c.CallId;
+        [new Date(c.StartTime).toLocaleString(), nameOf(other), OUTCOME[c.State] || c.State, duration(c.TalkDuration)]
+          .forEach(function (text) {
+            var cell = document.createElement("td");
+            cell.textContent = text;
+            row.appendChild(cell);
+          });
+        body.appendChild(row);
+      });
+      $("history").dataset.count = String(result.numberOfCalls);
+    }, function () { /* shown by the connection state */ });
+  }
+  $("refresh-history").addEventListener("click", loadHistory);
+
+  // ------------------------------------------------------------------ start
+
+  var extension = store.getItem("intercom.extension") || "";
+  var password = sessionStorage.getItem("intercom.password");
+  $("extension").value = extension;
+  show("login");
+  if (extension && password) login(extension, password);
+
+  window.intercomApp = { client: client, current: function () { return current; } };
+})();
