@@ -940,7 +940,7 @@
     var self = this;
     return new Promise(function (resolve) {
       var ws;
-      var settled = false;
+      var settled = false, granted = false;
       function settle(state, message) {
         if (settled) return;
         settled = true;
@@ -968,7 +968,7 @@
           if (frame.type === "result" && frame.id === 0) {
             self._attempt = 0;
             self._snapshot(frame.data);
-            settled = true;
+            settled = granted = true;
             self._setState(ConnectionState.ACCESS_GRANTED);
             resolve(ConnectionState.ACCESS_GRANTED);
           } else if (frame.type === "error" && frame.id === 0) {
@@ -982,7 +982,7 @@
         self._handle(frame);
       };
       ws.onclose = function (ev) {
-        if (!settled) { settle(ConnectionState.CONNECTION_FAILED, "closed (" + ev.code + ")"); return; }
+        if (!granted) { settle(ConnectionState.CONNECTION_FAILED, "closed (" + ev.code + ")"); return; }
         self._lost();
         self._setState(ConnectionState.CONNECTION_CLOSED, ev.reason || "");
         if (!self._closing && self.reconnect && ev.code !== 4003) self._retry();

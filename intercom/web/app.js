@@ -36,9 +36,15 @@
 
   function note(text) { $("call-note").textContent = text; }
 
-  function nameOf(number) {
+  // Names of the parties seen in calls, for the history (a resident does not see the directory).
+  var names = JSON.parse(store.getItem("intercom.names") || "{}");
+  function nameOf(number, known) {
+    if (known && names[number] !== known) {
+      names[number] = known;
+      store.setItem("intercom.names", JSON.stringify(names));
+    }
     var ext = client.helper.getExtensionById(number);
-    return ext && ext.displayName ? ext.displayName : number;
+    return ext && ext.displayName ? ext.displayName : names[number] || number;
   }
 
   // ------------------------------------------------------------ connection
@@ -125,7 +131,7 @@
 
   function notify(call) {
     if (!("Notification" in window) || Notification.permission !== "granted") return;
-    var n = new Notification("The door is ringing", { body: nameOf(call.getOtherParty()), tag: call.callId, icon: "/icon.svg" });
+    var n = new Notification("The door is ringing", { body: nameOf(call.getOtherParty(), call.otherPartyName), tag: call.callId, icon: "/icon.svg" });
     n.onclick = function () { window.focus(); n.close(); };
     call.onCallStateChanged(function (s) { if (s !== CallState.RINGING) n.close(); });
   }
@@ -157,7 +163,7 @@
   client.onIncomingCall(function (call) {
     if (current) { return; } // one at a time; it keeps ringing on the resident's other devices
     current = call;
-    $("call-title").textContent = nameOf(call.getOtherParty());
+    $("call-title").textContent = nameOf(call.getOtherParty(), call.otherPartyName);
     call.setRemoteDisplay("door-video");
     call.onCallStateChanged(function (state) { if (call === current) render(state); });
     call.onMessageReceived(function (text) { note("Message: " + text); });

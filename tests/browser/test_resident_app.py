@@ -1,0 +1,102 @@
+"""The resident's web app in Chromium: the door rings, its video plays before answering, the
+resident answers, unlocks with the code, sends a quick reply, holds, hangs up, sees the history."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.async_api import BrowserContext, Page
+
+from intercom.client import CallState
+from intercom.station.screen import ScreenState
+from tests.media.helpers import until
+
+from .conftest import Door, log_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+DOOR_VIDEO_FRAMES = """() => {
+    const v = document.getElementById('door-video');
+    return v.videoWidth > 0 ? v.getVideoPlaybackQuality().totalVideoFrames : 0;
+}"""
+
+
+async def frames_advance(page: Page, count: int = 10) -> int:
+    """Wait until the door video shows ``count`` more frames; return the frame count."""
+    before = await page.evaluate(DOOR_VIDEO_FRAMES)
+    await page.wait_for_function(
+        f"() => ({DOOR_VIDEO_FRAMES})() >= {before + count}", timeout=10_000
+    )
+    return int(await page.evaluate(DOOR_VIDEO_FRAMES))
+
+
+async def call_state(page: Page, state: str) -> None:
+    await page.wait_for_selector(f'#call-state[data-state="{state}"]', timeout=10_000)
+
+
+async def test_answer_the_door_unlock_reply_hold_and_history(
+    door: Door, context: BrowserContext
+) -> None:
+    page = await context.new_page()
+    await log_in(page, door.exchange.web_url, "201")
+    assert await page.is_visible("#home")
+
+    door.press_bell()
+    await call_state(page, "RINGING")
+    assert await page.text_content("#call-title") == "Front door"
+    # Early media: the door's picture plays while it rings, before anyone answers.
+    await frames_advance(page)
+    assert await page.evaluate("document.getElementById('door-video').videoWidth") == 320
+    assert await page.evaluate("document.body.dataset.ringing") == "1"  # the ringtone plays
+    station_call = door.station.call
+    assert station_call is not None and station_call.state is CallState.RINGING
+
+    await page.click("#answer")
+    await call_state(page, "IN_CALL")
+    await until(lambda: station_call.state is CallState.IN_CALL)
+    assert await page.evaluate("document.body.dataset.ringing") is None
+    await frames_advance(page)
+
+    # Unlock: the code goes as RFC 4733 DTMF from the page's RTCDTMFSender.
+    assert not door.relay_active()
+    await page.click("#unlock")
+    await page.fill("#code-input", "1234")
+    await page.click("#code-send")
+    await until(door.relay_active)
+    unlocks = door.events("unlock")
+    assert len(unlocks) == 1 and unlocks[0]["how"] == "dtmf-rtp"
+    await page.wait_for_selector("#call-note:has-text('Door code sent.')")
+
+    # A quick reply is shown on the station's screen.
+    await page.click(".reply[data-reply=\"I'm coming\"]")
+    await until(lambda: door.station.screen.text == "I'm coming")
+    assert door.station.screen.state is ScreenState.MESSAGE
+
+    # Hold and resume change both sides.
+    await page.click("#hold")
+    await call_state(page, "HOLD")
+    await until(lambda: station_call.state is CallState.HOLD)
+    assert await page.text_content("#hold") == "Resume"
+    await page.click("#hold")
+    await call_state(page, "IN_CALL")
+    await until(lambda: station_call.state is CallState.IN_CALL)
+    await frames_advance(page)  # the picture comes back after the hold
+
+    await page.click("#hangup")
+    await until(lambda: station_call.state is CallState.COMPLETED)
+    await page.wait_for_selector("#home:not([hidden])", timeout=10_000)
+    await page.wait_for_selector("#history tbody tr", timeout=10_000)
+    first_row = await page.locator("#history tbody tr").first.all_text_contents()
+    assert "Front door" in first_row[0] and "Answered" in first_row[0]
+
+
+async def test_wrong_password_is_told_and_nothing_else_opens(
+    door: Door, context: BrowserContext
+) -> None:
+    page = await context.new_page()
+    await page.goto(door.exchange.web_url)
+    await page.fill("#extension", "201")
+    await page.fill("#password", "not-the-password")
+    await page.click("#login-button")
+    await page.wait_for_selector('#conn-state[data-state="ACCESS_DENIED"]', timeout=10_000)
+    assert await page.text_content("#login-error") == "Wrong extension or password."
+    assert await page.is_hidden("#home")
