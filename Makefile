@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test lint unit integration bench-exchange
+.PHONY: setup demo test lint unit integration browser bench-exchange screenshots
 
 $(STAMP): pyproject.toml deploy/apt-packages.txt
 	sh deploy/install-system-packages.sh
@@ -31,6 +31,13 @@ integration: setup
 
 test: lint
 	scripts/in-loopback-netns $(BIN)/pytest $(PYTEST_ARGS)
+
+browser: setup
+	scripts/in-loopback-netns $(BIN)/pytest tests/browser $(PYTEST_ARGS)
+
+# The pictures of the web app in docs/screenshots (Chromium against the demo's parts).
+screenshots: setup
+	scripts/in-loopback-netns $(BIN)/python scripts/screenshots.py docs/screenshots
 
 bench-exchange: setup
 	scripts/in-loopback-netns $(BIN)/intercom bench exchange

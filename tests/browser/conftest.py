@@ -73,16 +73,20 @@ async def door(tmp_path: Path) -> AsyncIterator[Door]:
         tomli_w.dumps(
             {
                 "station": {
-                    "name": "Front door", "extension": "100",
-                    "password": PASSWORD.format("100"), "exchange": exchange.url,
-                    "simulated": True, "data_dir": str(tmp_path / "station"), "camera": "none",
+                    "name": "Front door",
+                    "extension": "100",
+                    "password": PASSWORD.format("100"),
+                    "exchange": exchange.url,
+                    "simulated": True,
+                    "data_dir": str(tmp_path / "station"),
+                    "camera": "none",
                 },
                 "bells": [{"id": 1, "pin": 17, "target": "201"}],
                 "relays": [{"name": "door", "pin": 27, "pulse": 1.0, "codes": ["1234"]}],
                 # Long enough that the test goes on to hold and hang up itself.
                 "calls": {"hangup_after_unlock": 60.0},
             }
-        )  # fmt: skip
+        )
     )
     pins = MockFactory()
     station = Station(
@@ -116,7 +120,9 @@ async def browser() -> AsyncIterator[Browser]:
 @pytest.fixture
 async def context(browser: Browser) -> AsyncIterator[BrowserContext]:
     # The device's self-signed certificate, accepted as a resident accepts it once.
-    ctx = await browser.new_context(ignore_https_errors=True, viewport={"width": 390, "height": 844})
+    ctx = await browser.new_context(
+        ignore_https_errors=True, viewport={"width": 390, "height": 844}
+    )
     try:
         yield ctx
     finally:

@@ -67,7 +67,7 @@ async def test_answer_the_door_unlock_reply_hold_and_history(
     await page.wait_for_selector("#call-note:has-text('Door code sent.')")
 
     # A quick reply is shown on the station's screen.
-    await page.click(".reply[data-reply=\"I'm coming\"]")
+    await page.click('.reply[data-reply="I\'m coming"]')
     await until(lambda: door.station.screen.text == "I'm coming")
     assert door.station.screen.state is ScreenState.MESSAGE
 

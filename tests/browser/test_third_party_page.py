@@ -26,7 +26,10 @@ from .conftest import exchange_config
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-BLANK = b"<!doctype html><html><head><title>portal</title></head><body><div id='remote'></div></body></html>"
+BLANK = (
+    b"<!doctype html><html><head><title>portal</title></head>"
+    b"<body><div id='remote'></div></body></html>"
+)
 
 
 def blank_page(_: ServerConnection, request: Request) -> Response:
@@ -65,7 +68,9 @@ async def test_a_page_elsewhere_uses_the_api_directly(
 ) -> None:
     assert exchange.certificate is not None
     sink = CountingAudioSink()
-    flat3 = OzWebClient(media=MediaOptions(speaker=lambda: sink), trust=exchange.certificate.certificate)
+    flat3 = OzWebClient(
+        media=MediaOptions(speaker=lambda: sink), trust=exchange.certificate.certificate
+    )
     await flat3.connect(exchange.url, "203", password=PASSWORD.format("203"))
     incoming = Recorder(flat3.onIncomingCall)
     page = await context.new_page()
@@ -89,7 +94,8 @@ async def test_a_page_elsewhere_uses_the_api_directly(
         webphone = await page.evaluate(
             """async (address) => {
                 let fromCallback = null;
-                const info = await OzWebClient.checkWebphoneState(address, "203", i => { fromCallback = i; });
+                const info = await OzWebClient.checkWebphoneState(
+                    address, "203", i => { fromCallback = i; });
                 return [info.state, fromCallback.state];
             }""",
             address,

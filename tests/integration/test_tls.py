@@ -84,7 +84,9 @@ async def test_first_start_makes_a_certificate_and_speaks_only_tls(tmp_path: Pat
 async def test_a_configured_certificate_is_used_as_given(tmp_path: Path) -> None:
     own = tmp_path / "site"
     generate_self_signed(own / "door.pem", own / "door.key", ["127.0.0.1", "door.example"])
-    exchange = await started(write_config(tmp_path, certificate="site/door.pem", key="site/door.key"))
+    exchange = await started(
+        write_config(tmp_path, certificate="site/door.pem", key="site/door.key")
+    )
     try:
         assert exchange.certificate is not None
         assert exchange.certificate.certificate == own / "door.pem"
@@ -139,7 +141,9 @@ async def test_only_allowed_origins_get_cors_and_websockets(tmp_path: Path) -> N
     context = client_context(cert)
     try:
         allowed = {"Origin": "https://portal.example.org"}
-        _, headers, _ = await asyncio.to_thread(get, exchange.port, "/WebphoneAPI.mjs", cert, allowed)
+        _, headers, _ = await asyncio.to_thread(
+            get, exchange.port, "/WebphoneAPI.mjs", cert, allowed
+        )
         assert headers["access-control-allow-origin"] == "https://portal.example.org"
         other = {"Origin": "https://evil.example"}
         _, headers, _ = await asyncio.to_thread(get, exchange.port, "/WebphoneAPI.mjs", cert, other)
