@@ -7,6 +7,7 @@ import pytest
 from playwright.async_api import BrowserContext, Page
 
 from intercom.client import CallState
+from intercom.media.audio import CountingAudioSink
 from intercom.station.screen import ScreenState
 from tests.media.helpers import until
 
@@ -49,12 +50,18 @@ async def test_answer_the_door_unlock_reply_hold_and_history(
     assert await page.evaluate("document.body.dataset.ringing") == "1"  # the ringtone plays
     station_call = door.station.call
     assert station_call is not None and station_call.state is CallState.RINGING
+    # The resident's (fake) microphone is attached but not heard while it rings.
+    speaker = door.station.speaker
+    assert isinstance(speaker, CountingAudioSink)
+    await until(lambda: speaker.frames > 25)
+    assert speaker.loud_frames == 0
 
     await page.click("#answer")
     await call_state(page, "IN_CALL")
     await until(lambda: station_call.state is CallState.IN_CALL)
     assert await page.evaluate("document.body.dataset.ringing") is None
     await frames_advance(page)
+    await until(lambda: speaker.loud_frames > 0)  # now the door hears the resident
 
     # Unlock: the code goes as RFC 4733 DTMF from the page's RTCDTMFSender.
     assert not door.relay_active()
@@ -70,6 +77,9 @@ async def test_answer_the_door_unlock_reply_hold_and_history(
     await page.click('.reply[data-reply="I\'m coming"]')
     await until(lambda: door.station.screen.text == "I'm coming")
     assert door.station.screen.state is ScreenState.MESSAGE
+    await page.fill("#message-text", "Parcel for flat 3? Leave it with the concierge")
+    await page.click("#send-message")
+    await until(lambda: door.station.screen.text.startswith("Parcel for flat 3?"))
 
     # Hold and resume change both sides.
     await page.click("#hold")
