@@ -38,22 +38,37 @@ def build_parser() -> argparse.ArgumentParser:
 
     bell = sub.add_parser("bell", help="press a bell of a running station or demo")
     bell.add_argument("bell", nargs="?", type=int, default=1)
-    bell.add_argument(
-        "--data-dir",
-        type=Path,
-        default=Path("demo-data"),
-        help="the station's data directory (the demo's by default)",
-    )
+    _data_dir_option(bell)
 
     ev = sub.add_parser("events", help="show the station's event log")
-    ev.add_argument(
-        "--data-dir",
-        type=Path,
-        default=Path("demo-data"),
-        help="the station's data directory (the demo's by default)",
-    )
+    _data_dir_option(ev)
     ev.add_argument("--since", type=float, default=0.0, help="Unix time to start from")
     ev.add_argument("--json", action="store_true", help="one JSON object per line")
+
+    stat = sub.add_parser("status", help="the running station: connection, relays, last events")
+    _data_dir_option(stat)
+    stat.add_argument("--json", action="store_true", help="print JSON")
+
+    first = sub.add_parser("firstboot", help="import intercom.toml from the boot partition")
+    first.add_argument("--boot", type=Path, default=Path("/boot/firmware"))
+    first.add_argument("--config-dir", type=Path, default=Path("/etc/intercom"))
+
+    conf = sub.add_parser("config", help="show, check or change a configuration file")
+    conf.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help="station or exchange TOML file (default: /etc/intercom/station.toml)",
+    )
+    conf_sub = conf.add_subparsers(dest="config_command", required=True)
+    show = conf_sub.add_parser("show", help="the effective configuration, secrets masked")
+    show.add_argument("--secrets", action="store_true", help="show passwords and codes too")
+    conf_sub.add_parser("validate", help="check the file; exit status 2 with the reason if bad")
+    cset = conf_sub.add_parser("set", help="change values (validated, atomic) and reload")
+    cset.add_argument("assignments", nargs="+", metavar="KEY=VALUE")
+    cset.add_argument("--no-reload", action="store_true", help="do not signal the station")
+    cedit = conf_sub.add_parser("edit", help="edit in $EDITOR; saved only once it validates")
+    cedit.add_argument("--no-reload", action="store_true", help="do not signal the station")
 
     demo = sub.add_parser("demo", help="run the embedded demo on this machine")
     demo.add_argument("--port", type=int, default=7777)
@@ -91,6 +106,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _data_dir_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="the station's data directory (default: the one /etc/intercom/station.toml names,"
+        " else the demo's)",
+    )
+
+
+def _data_dir(given: Path | None) -> Path:
+    if given is not None:
+        return given
+    from intercom.configtool import DEFAULT_CONFIG, station_data_dir
+
+    if DEFAULT_CONFIG.exists():
+        found = station_data_dir(DEFAULT_CONFIG)
+        if found is not None:
+            return found
+    return Path("demo-data")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(
@@ -114,12 +151,27 @@ def main(argv: list[str] | None = None) -> int:
             from intercom.station.app import request_bell
 
             try:
-                request_bell(_station_dir(args.data_dir), args.bell)
+                request_bell(_station_dir(_data_dir(args.data_dir)), args.bell)
             except (RuntimeError, OSError) as exc:
                 print(f"error: {exc}", file=sys.stderr)
                 return 2
         elif args.command == "events":
             return _events(args)
+        elif args.command == "status":
+            return _status(args)
+        elif args.command == "config":
+            return _config(args)
+        elif args.command == "firstboot":
+            from intercom.firstboot import run as first_boot
+
+            outcome = first_boot(args.boot, args.config_dir)
+            for name in outcome.imported:
+                print(f"imported {name} into {args.config_dir}")
+            for what in outcome.generated:
+                print(f"generated {what}")
+            for name in outcome.errors:
+                print(f"refused {name}: see {args.boot / (name + '.error')}", file=sys.stderr)
+            return 2 if outcome.errors else 0
         elif args.command == "demo":
             from intercom.demo import run_demo
 
@@ -146,6 +198,45 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _status(args: argparse.Namespace) -> int:
+    import json
+
+    from intercom.station.status import format_status, last_events, read_status
+
+    data_dir = _station_dir(_data_dir(args.data_dir))
+    status = read_status(data_dir)
+    events = last_events(data_dir)
+    if args.json:
+        print(json.dumps({"status": status, "events": events}, sort_keys=True))
+    else:
+        print(format_status(status, events))
+    return 0 if status is not None else 3  # 3: not running, as `systemctl status` says
+
+
+def _config(args: argparse.Namespace) -> int:
+    from intercom import configtool
+
+    path = args.config or configtool.DEFAULT_CONFIG
+    command = args.config_command
+    if command == "show":
+        print(configtool.show(path, secrets=args.secrets), end="")
+    elif command == "validate":
+        configtool.validate_text(path, configtool.read(path))
+        print(f"ok: {path}")
+    elif command == "set":
+        try:
+            configtool.set_values(path, args.assignments)
+        except (ValueError, ConfigError) as exc:
+            print(f"error: {exc}; {path} unchanged", file=sys.stderr)
+            return 2
+        print("saved" if args.no_reload else configtool.reload_running(path))
+    elif command == "edit":
+        if not configtool.edit(path):
+            return 2
+        print("saved" if args.no_reload else configtool.reload_running(path))
+    return 0
+
+
 def _station_dir(data_dir: Path) -> Path:
     return data_dir / "station" if (data_dir / "station").is_dir() else data_dir
 
@@ -156,7 +247,7 @@ def _events(args: argparse.Namespace) -> int:
 
     from intercom.station.events import EventLog
 
-    path = _station_dir(args.data_dir) / "events.db"
+    path = _station_dir(_data_dir(args.data_dir)) / "events.db"
     if not path.exists():
         print(f"error: no event log at {path}", file=sys.stderr)
         return 2

@@ -21,6 +21,7 @@ from intercom import __version__
 from intercom.protocol import messages as m
 from intercom.protocol.enums import Privilege, WebphoneState
 from intercom.protocol.errors import ErrorCode, ProtocolError
+from intercom.systemd import Notifier
 
 from .auth import Authenticator, Grant, TokenStore
 from .config import ExchangeConfig, beside_config, data_dir_of, load_exchange_config
@@ -188,21 +189,50 @@ class Exchange:
     async def serve_forever(
         self, stop: asyncio.Event | None = None, on_ready: Callable[[], None] | None = None
     ) -> None:
-        """Serve until SIGINT/SIGTERM (or ``stop``); SIGHUP reloads the configuration."""
+        """Serve until SIGINT/SIGTERM (or ``stop``); SIGHUP reloads the configuration. Under a
+        ``Type=notify`` unit, tells systemd when it is ready, its status, and pings the
+        watchdog."""
+        notifier = Notifier()
         await self.start()
         if on_ready is not None:
             on_ready()
         stop = stop or asyncio.Event()
         loop = asyncio.get_running_loop()
-        loop.add_signal_handler(signal.SIGHUP, self.reload)
+
+        def reload() -> None:
+            notifier.reloading()
+            self.reload()
+            notifier.ready(self.summary())
+
+        loop.add_signal_handler(signal.SIGHUP, reload)
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
+        notifier.ready(self.summary())
+        background = [asyncio.ensure_future(notifier.watchdog())]
+        if notifier.enabled:
+            background.append(asyncio.ensure_future(self._report(notifier)))
         try:
             await stop.wait()
         finally:
+            notifier.stopping()
+            for task in background:
+                task.cancel()
             for sig in (signal.SIGHUP, signal.SIGINT, signal.SIGTERM):
                 loop.remove_signal_handler(sig)
             await self.stop()
+            notifier.close()
+
+    def summary(self) -> str:
+        """One line for systemd's STATUS= (shown by ``systemctl status``)."""
+        return (
+            f"{self.url}: {len(self._connections)} clients, "
+            f"{len(self.switch.sessions)} calls"
+        )
+
+    async def _report(self, notifier: Notifier) -> None:
+        while True:
+            await asyncio.sleep(5.0)
+            notifier.status(self.summary())
 
     def _process_request(self, conn: ServerConnection, request: HttpRequest) -> HttpResponse | None:
         return self.web.handle(request)

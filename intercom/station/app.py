@@ -5,8 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import json
 import logging
+import os
 import random
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -40,8 +44,9 @@ from intercom.media.callmedia import MediaOptions
 from intercom.media.camera import CameraSource, PiCamera2Camera, SyntheticCamera, V4L2Camera
 from intercom.media.displays import display_ids, register_display, unregister_display
 from intercom.media.video import CameraMode
+from intercom.systemd import Notifier
 
-from .config import StationConfig
+from .config import StationConfig, load_station_config
 from .events import EventLog
 from .screen import ScreenModel, ScreenState
 from .unlock import Outcome, UnlockPolicy, hash_code
@@ -102,6 +107,7 @@ class Station:
         trust: Path | None = None,
     ) -> None:
         self.config = config
+        self.config_path = Path(config_path)
         base = Path(config_path).resolve().parent
         data = Path(config.station.data_dir)
         self.data_dir = data if data.is_absolute() else base / data
@@ -139,6 +145,11 @@ class Station:
         self.online = asyncio.Event()
         self.idle = asyncio.Event()  # no call of the station's in progress
         self.idle.set()
+        # `intercom status` reads this; under systemd it lives in the RuntimeDirectory (RAM).
+        runtime = os.environ.get("RUNTIME_DIRECTORY", "").split(":")[0]
+        self.status_file = (Path(runtime) if runtime else self.data_dir) / STATUS_FILE
+        self.notifier: Notifier | None = None
+        self._published = ""
 
     # ------------------------------------------------------------------ life
 
@@ -282,6 +293,85 @@ class Station:
                 self.renderer.draw(self.screen.lines())
             except OSError:
                 log.exception("cannot draw the screen")
+        self._publish()
+
+    # ---------------------------------------------------------------- status
+
+    def status(self) -> dict[str, Any]:
+        call = self.call
+        return {
+            "name": self.config.station.name,
+            "extension": self.config.station.extension,
+            "exchange": self.config.station.exchange,
+            "online": self.online.is_set(),
+            "screen": self.screen.state.value,
+            "call": None
+            if call is None or not call.is_active
+            else {
+                "state": call.state.value if call.state else None,
+                "other_party": call.other_party,
+                "bell": self.bell_of_call,
+            },
+            "relays": {name: relay.is_open for name, relay in self.relays.items()},
+            "door_open": None if self.door_contact is None else self.door_contact.is_open,
+            "pid": os.getpid(),
+        }
+
+    def summary(self) -> str:
+        """One line for systemd's STATUS= (shown by ``systemctl status``)."""
+        st = self.status()
+        parts = ["online" if st["online"] else "offline: connecting to " + st["exchange"]]
+        if st["call"]:
+            parts.append(f"call {st['call']['state']} with {st['call']['other_party']}")
+        parts += [f"{name} open" for name, active in st["relays"].items() if active]
+        return f"{st['name']}: " + ", ".join(parts)
+
+    def _publish(self) -> None:
+        """Write the status file (atomically) and systemd's status line when they change."""
+        status = self.status()
+        text = json.dumps(status, sort_keys=True)
+        if text == self._published:
+            return
+        self._published = text
+        try:
+            tmp = self.status_file.with_name(self.status_file.name + ".tmp")
+            tmp.write_text(json.dumps({**status, "at": time.time()}, sort_keys=True))
+            os.replace(tmp, self.status_file)
+        except OSError:
+            log.exception("cannot write %s", self.status_file)
+        if self.notifier is not None:
+            self.notifier.status(self.summary())
+
+    # ---------------------------------------------------------------- reload
+
+    def reload(self) -> list[str]:
+        """Re-read the configuration file (SIGHUP, ``systemctl reload``).
+
+        Bell targets, door codes, call and unlock settings and screen texts apply at once. Parts
+        bound to hardware or to the connection (``RESTART_SECTIONS``) keep their running values
+        and are returned, to be applied by a restart. A file that does not validate changes
+        nothing and raises."""
+        old, new = self.config, load_station_config(self.config_path)
+        restart = [n for n in RESTART_SECTIONS if _hardware(old, n) != _hardware(new, n)]
+        # What needs a restart keeps running as it is (door codes apply at once regardless).
+        self.config = new.model_copy(update={name: getattr(old, name) for name in restart})
+        self.policy.codes = {
+            r.name: [hash_code(c) for c in r.codes] + list(r.code_hashes) for r in new.relays
+        }
+        self.policy.max_wrong = new.unlock.max_wrong
+        self.policy.lockout_seconds = new.unlock.lockout
+        self.max_call = new.calls.max_call
+        if self.screen.greeting != new.screen.greeting:
+            self.screen.greeting = new.screen.greeting
+            if self.screen.state is ScreenState.IDLE:
+                self.screen.idle()
+        self.events.add("config_reloaded", restart_needed=restart)
+        if restart:
+            log.warning("configuration reloaded; restart to apply: %s", ", ".join(restart))
+        else:
+            log.info("configuration reloaded")
+        self._draw()
+        return restart
 
     # ----------------------------------------------------------------- bells
 
@@ -519,6 +609,23 @@ class Station:
 
 BELL_REQUEST = "bell-request"
 PID_FILE = "station.pid"
+STATUS_FILE = "status.json"
+#: Configuration parts bound to pins, devices or the connection: a reload leaves them running
+#: as they are and reports them; a restart applies them. (Bells and relays: only their wiring.)
+RESTART_SECTIONS = (
+    "station", "bells", "relays", "door_contact", "tamper_pin", "led_pin", "audio", "screen",
+)  # fmt: skip
+
+
+def _hardware(config: StationConfig, name: str) -> Any:
+    value = getattr(config, name)
+    if name == "bells":
+        return [(b.id, b.pin, b.pull_up, b.bounce) for b in value]
+    if name == "relays":
+        return [r.model_dump(exclude={"codes", "code_hashes"}) for r in value]
+    if name == "screen":
+        return value.model_dump(exclude={"greeting", "message_seconds"})
+    return value
 
 
 def press_requested_bell(station: Station) -> None:
@@ -535,23 +642,49 @@ def press_requested_bell(station: Station) -> None:
         log.warning("%s", exc)
 
 
-async def serve_station(station: Station, stop: asyncio.Event) -> None:
-    import os
+async def serve_station(
+    station: Station, stop: asyncio.Event, on_reload: Callable[[], object] | None = None
+) -> None:
+    """Run until SIGINT/SIGTERM (or ``stop``); SIGHUP reloads, SIGUSR2 presses a bell. Under a
+    ``Type=notify`` unit, tells systemd when it is ready, its status, and pings the watchdog."""
     import signal
 
+    notifier = Notifier()
+    station.notifier = notifier
     await station.start()
     loop = asyncio.get_running_loop()
     pid_file = station.data_dir / PID_FILE
     pid_file.write_text(str(os.getpid()))
+
+    def reload() -> None:
+        notifier.reloading()
+        try:
+            if on_reload is not None:
+                on_reload()
+            station.reload()
+        except Exception as exc:
+            log.error("reload refused, configuration unchanged: %s", exc)
+        notifier.ready(station.summary())
+
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     loop.add_signal_handler(signal.SIGUSR2, lambda: press_requested_bell(station))
+    loop.add_signal_handler(signal.SIGHUP, reload)
+    watchdog = asyncio.ensure_future(notifier.watchdog())
+    # Ready once the devices are up and the door is locked; the exchange may come later (the
+    # status line says so), and a bell pressed meanwhile is answered with "offline".
+    notifier.ready(station.summary())
     try:
         await stop.wait()
     finally:
-        loop.remove_signal_handler(signal.SIGUSR2)
+        notifier.stopping()
+        watchdog.cancel()
+        for sig in (signal.SIGUSR2, signal.SIGHUP):
+            loop.remove_signal_handler(sig)
         pid_file.unlink(missing_ok=True)
         await station.stop()
+        station.status_file.unlink(missing_ok=True)
+        notifier.close()
 
 
 def _beside(config_path: Path | str, name: str) -> Path:
@@ -564,8 +697,6 @@ async def run_station(config_path: Path | str) -> None:
     exchange runs inside this process too."""
     from intercom.exchange.server import Exchange
 
-    from .config import load_station_config
-
     config = load_station_config(config_path)
     exchange = None
     trust = None
@@ -574,7 +705,11 @@ async def run_station(config_path: Path | str) -> None:
         await exchange.start()
         trust = exchange.certificate.certificate if exchange.certificate else None
     try:
-        await serve_station(Station(config, config_path, trust=trust), asyncio.Event())
+        await serve_station(
+            Station(config, config_path, trust=trust),
+            asyncio.Event(),
+            on_reload=exchange.reload if exchange is not None else None,
+        )
     finally:
         if exchange is not None:
             await exchange.stop()

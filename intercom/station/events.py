@@ -26,7 +26,7 @@ MIGRATIONS = [
 KINDS = frozenset({
     "start", "stop", "bell", "call_answered", "call_ended", "unlock", "unlock_refused",
     "wrong_code", "lockout", "door_opened", "door_closed", "door_open_too_long", "tamper",
-    "offline", "online", "message",
+    "offline", "online", "message", "config_reloaded",
 })  # fmt: skip
 
 

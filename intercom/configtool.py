@@ -1,0 +1,209 @@
+"""``intercom config show | validate | set KEY=VALUE | edit``: configuration over SSH.
+
+Works on a station file (it has a ``[station]`` table) or an exchange file. Every change is
+validated as a whole with the same models and messages as at start-up; a refused change leaves
+the file untouched. Accepted changes are written atomically (a temporary file in the same
+folder, fsync, rename: a power cut leaves the old file or the new one, never half of each),
+keeping comments and layout, and the running station is asked to reload.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import signal
+import subprocess
+import sys
+import tempfile
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+import tomlkit
+from pydantic import BaseModel
+
+from intercom.configfile import ConfigError, parse_toml_text
+from intercom.exchange.config import ExchangeConfig
+from intercom.station.config import StationConfig
+
+#: Where the appliance keeps its files (deploy/); elsewhere name the file with --config.
+DEFAULT_CONFIG = Path("/etc/intercom/station.toml")
+SECRET_KEYS = frozenset({"password", "token", "codes", "code_hashes", "credential", "key"})
+
+_PATH_PART = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*)((?:\[\d+\])*)")
+
+
+def model_for(text: str) -> type[BaseModel]:
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return StationConfig  # the parse error is reported by validation
+    return StationConfig if "station" in raw else ExchangeConfig
+
+
+def validate_text(path: Path, text: str) -> BaseModel:
+    return parse_toml_text(path, text, model_for(text))
+
+
+def read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(path, "", "file not found") from None
+
+
+def _mask(value: Any, key: str = "") -> Any:
+    if key in SECRET_KEYS and value not in (None, "", []):
+        return "********"
+    if isinstance(value, dict):
+        return {k: _mask(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_mask(v) for v in value]
+    return value
+
+
+def show(path: Path, secrets: bool = False) -> str:
+    """The effective configuration, defaults filled in, secrets masked unless asked for."""
+    config = validate_text(path, read(path))
+    data = config.model_dump(mode="json", exclude_none=True)
+    return tomli_w.dumps(data if secrets else _mask(data))
+
+
+def parse_value(text: str) -> Any:
+    """A TOML value (``45``, ``true``, ``"x"``, ``[1, 2]``); anything else is a string, so
+    ``station.name=Front door`` needs no quotes."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def split_key(key: str) -> list[str | int]:
+    """``calls.ring_timeout``, ``bells[0].target`` or ``bells.0.target``."""
+    out: list[str | int] = []
+    for part in key.split("."):
+        if part.isdigit():
+            out.append(int(part))
+            continue
+        match = _PATH_PART.fullmatch(part)
+        if match is None:
+            raise ValueError(f"not a key: {key!r} (try calls.ring_timeout or bells[0].target)")
+        out.append(match.group(1))
+        out += [int(i) for i in re.findall(r"\[(\d+)\]", match.group(2))]
+    return out
+
+
+def apply_setting(document: Any, key: str, text: str) -> None:
+    value = parse_value(text)
+    parts = split_key(key)
+    node = document
+    for i, part in enumerate(parts[:-1]):
+        nxt = parts[i + 1]
+        if isinstance(part, int):
+            if not isinstance(node, list) or part >= len(node):
+                raise ValueError(f"{key}: there is no item [{part}]")
+            node = node[part]
+            continue
+        if part not in node:
+            if isinstance(nxt, int):
+                raise ValueError(f"{key}: there is no list {part!r}")
+            node[part] = tomlkit.table()
+        node = node[part]
+    last = parts[-1]
+    if isinstance(last, int) and (not isinstance(node, list) or last >= len(node)):
+        raise ValueError(f"{key}: there is no item [{last}]")
+    current = node[last] if isinstance(last, int) or last in node else None
+    if isinstance(current, str) and not isinstance(value, str):
+        value = text  # a text setting stays text: `target=202` is the number "202"
+    node[last] = value
+
+
+def atomic_write(path: Path, text: str) -> None:
+    mode = path.stat().st_mode & 0o777 if path.exists() else 0o640
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    folder = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(folder)  # the rename itself survives a power cut
+    finally:
+        os.close(folder)
+
+
+def set_values(path: Path, assignments: list[str]) -> str:
+    """Apply ``KEY=VALUE`` assignments, validate the result, write it; the new text."""
+    document = tomlkit.parse(read(path))
+    for assignment in assignments:
+        key, sep, value = assignment.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"not KEY=VALUE: {assignment!r}")
+        apply_setting(document, key.strip(), value.strip())
+    text = tomlkit.dumps(document)
+    validate_text(path, text)  # raises ConfigError; the file is not touched
+    atomic_write(path, text)
+    return text
+
+
+def edit(path: Path, editor: str | None = None, interactive: bool | None = None) -> bool:
+    """Open a copy in $EDITOR; write it back only once it validates. False if abandoned."""
+    editor = editor or os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+    interactive = sys.stdin.isatty() if interactive is None else interactive
+    original = read(path)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".toml", dir=path.parent)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(original)
+        while True:
+            subprocess.run([*shlex.split(editor), str(tmp)], check=False)
+            text = tmp.read_text(encoding="utf-8")
+            if text == original:
+                print("no change")
+                return False
+            try:
+                validate_text(path, text)
+            except ConfigError as exc:
+                print(f"refused, {path} unchanged: {exc}", file=sys.stderr)
+                if interactive and input("edit again? [Y/n] ").strip().lower() in ("", "y", "yes"):
+                    continue
+                return False
+            atomic_write(path, text)
+            return True
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def station_data_dir(path: Path) -> Path | None:
+    try:
+        config = validate_text(path, read(path))
+    except ConfigError:
+        return None
+    if not isinstance(config, StationConfig):
+        return None
+    data = Path(config.station.data_dir)
+    return data if data.is_absolute() else path.resolve().parent / data
+
+
+def reload_running(path: Path) -> str:
+    """Ask the station running on this file to reload (SIGHUP, as `systemctl reload` does)."""
+    from intercom.station.app import PID_FILE
+
+    data_dir = station_data_dir(path)
+    if data_dir is None:
+        return "saved; reload the exchange with: systemctl reload intercom-exchange"
+    try:
+        pid = int((data_dir / PID_FILE).read_text())
+        os.kill(pid, signal.SIGHUP)
+    except (OSError, ValueError):
+        return "saved; the station is not running, it applies at the next start"
+    return f"saved and reloaded (station pid {pid})"

@@ -1,0 +1,184 @@
+"""First boot of the appliance: import ``intercom.toml`` from the boot partition, make this
+device's own secrets.
+
+The installer may drop ``intercom.toml`` (a station file) and ``exchange.toml`` (the directory
+of the embedded exchange) on the SD card's FAT partition. At boot, before the station starts,
+``intercom firstboot`` (deploy/systemd/intercom-firstboot.service) validates them with the same
+models as everywhere else:
+
+- valid: they are written to the configuration folder (0640, group ``intercom``), and the FAT
+  copies, which anyone can read and which may hold passwords, are overwritten and removed;
+- invalid: nothing is imported, and ``<name>.error`` beside the file says why, so the installer
+  sees it on the card without SSH; the device keeps its previous configuration;
+- absent, and no configuration yet: a default single-door configuration is made.
+
+No password is ever shipped: whatever the files leave empty (the station's password, those of
+the default extensions) is generated here, per device, and the ones a person needs are written
+to ``first-login.txt`` in the configuration folder (readable by root only). The TLS certificate
+is made by the exchange on its first start, also per device.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import grp
+import os
+import secrets
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from intercom.configfile import ConfigError, parse_toml_text
+from intercom.configtool import atomic_write
+from intercom.exchange.config import ExchangeConfig
+from intercom.station.config import StationConfig
+
+STATION_FILE = "intercom.toml"
+EXCHANGE_FILE = "exchange.toml"
+DATA_DIR = "/var/lib/intercom"
+
+
+@dataclass
+class Outcome:
+    imported: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    generated: list[str] = field(default_factory=list)
+
+
+def _password() -> str:
+    return secrets.token_urlsafe(12)
+
+
+def default_exchange(station_password: str) -> dict[str, Any]:
+    return {
+        "exchange": {"port": 7777, "data_dir": f"{DATA_DIR}/exchange"},
+        "extensions": [
+            {"number": "100", "type": "station", "display_name": "Front door",
+             "password": station_password, "privileges": ["call", "door"]},
+            {"number": "201", "type": "webphone", "display_name": "Flat 1",
+             "password": _password(), "privileges": ["call", "door", "history"]},
+            {"number": "900", "type": "webphone", "display_name": "Concierge",
+             "password": _password(),
+             "privileges": ["call", "monitor", "modify", "directory", "history", "door"]},
+        ],
+        "ring_groups": [{"number": "200", "name": "Residents", "members": ["201"]}],
+    }  # fmt: skip
+
+
+def default_station(password: str) -> dict[str, Any]:
+    return {
+        "station": {
+            "name": "Front door", "extension": "100", "password": password,
+            "exchange": "127.0.0.1:7777", "data_dir": f"{DATA_DIR}/station",
+            "embedded_exchange": "exchange.toml",
+        },
+        "bells": [{"id": 1, "pin": 17, "target": "200"}],
+        "relays": [{"name": "door", "pin": 27, "pulse": 5.0}],
+        "door_contact": {"pin": 22, "relay": "door"},
+        "led_pin": 23,
+        "tamper_pin": 24,
+    }  # fmt: skip
+
+
+def _write(path: Path, data: dict[str, Any] | str) -> None:
+    text = data if isinstance(data, str) else tomli_w.dumps(data)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, text)
+    path.chmod(0o640)
+    with contextlib.suppress(KeyError, PermissionError):  # where the service's group exists
+        os.chown(path, -1, grp.getgrnam("intercom").gr_gid)
+
+
+def _shred(path: Path) -> None:
+    """Overwrite, then remove: the FAT copy may hold passwords."""
+    size = path.stat().st_size
+    with path.open("r+b") as out:
+        out.write(b"\0" * size)
+        out.flush()
+        os.fsync(out.fileno())
+    path.unlink()
+
+
+def _with_station_password(text: str, outcome: Outcome) -> str:
+    """A station file may leave the password out: this device makes its own."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return text  # validation reports it
+    settings = raw.get("station")
+    if isinstance(settings, dict) and not settings.get("password") and not settings.get("token"):
+        settings["password"] = _password()
+        outcome.generated.append("station password")
+        return tomli_w.dumps(raw)
+    return text
+
+
+def _check(
+    path: Path, model: type[StationConfig] | type[ExchangeConfig], outcome: Outcome
+) -> str | None:
+    """The file's text if it validates; otherwise None, with ``<name>.error`` written."""
+    text = path.read_text(encoding="utf-8", errors="replace")
+    if model is StationConfig:
+        text = _with_station_password(text, outcome)
+    try:
+        parse_toml_text(path.name, text, model)
+    except ConfigError as exc:
+        error = path.with_name(path.name + ".error")
+        error.write_text(f"{exc}\nNothing was imported; fix the file and reboot.\n")
+        return None
+    path.with_name(path.name + ".error").unlink(missing_ok=True)
+    return text
+
+
+def run(boot: Path, config_dir: Path) -> Outcome:
+    outcome = Outcome()
+    station_in, exchange_in = boot / STATION_FILE, boot / EXCHANGE_FILE
+    texts: dict[str, str] = {}
+    for path, model in ((station_in, StationConfig), (exchange_in, ExchangeConfig)):
+        if path.exists():
+            text = _check(path, model, outcome)
+            if text is None:
+                outcome.errors.append(path.name)
+            else:
+                texts[path.name] = text
+    if outcome.errors:
+        outcome.generated.clear()
+        return outcome  # all or nothing: a half-imported pair would not fit together
+    station_out, exchange_out = config_dir / "station.toml", config_dir / "exchange.toml"
+    logins: list[str] = []
+    if STATION_FILE in texts:
+        station = tomllib.loads(texts[STATION_FILE])
+        _write(station_out, texts[STATION_FILE])
+        outcome.imported.append(STATION_FILE)
+    elif not station_out.exists():
+        station = default_station(_password())
+        _write(station_out, station)
+        outcome.generated.append("default station.toml")
+    else:
+        station = tomllib.loads(station_out.read_text())
+    if EXCHANGE_FILE in texts:
+        _write(exchange_out, texts[EXCHANGE_FILE])
+        outcome.imported.append(EXCHANGE_FILE)
+    elif station["station"].get("embedded_exchange") and not exchange_out.exists():
+        directory = default_exchange(station["station"].get("password", ""))
+        _write(exchange_out, directory)
+        outcome.generated.append("default exchange.toml")
+        logins = [
+            f"extension {e['number']} ({e['display_name']}) password {e['password']}"
+            for e in directory["extensions"]
+            if e["type"] != "station"
+        ]
+    if logins:
+        first_login = config_dir / "first-login.txt"
+        first_login.write_text(
+            "Logins made on this device's first boot (change them with `intercom config`):\n"
+            + "\n".join(logins)
+            + "\n"
+        )
+        first_login.chmod(0o600)
+    for name in texts:
+        _shred(boot / name)
+    return outcome

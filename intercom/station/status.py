@@ -1,0 +1,73 @@
+"""``intercom status``: what the running station reports about itself, and its last events."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from .events import EventLog
+
+#: The station's RuntimeDirectory under systemd (deploy/systemd/intercom-station.service).
+RUNTIME_DIR = Path("/run/intercom")
+
+
+def read_status(data_dir: Path, runtime_dir: Path = RUNTIME_DIR) -> dict[str, Any] | None:
+    """The station's status file, if a station is running (its pid is alive)."""
+    from .app import STATUS_FILE
+
+    for folder in (runtime_dir, data_dir):
+        try:
+            status: dict[str, Any] = json.loads((folder / STATUS_FILE).read_text())
+        except (OSError, ValueError):
+            continue
+        try:
+            os.kill(int(status.get("pid", 0)), 0)
+        except PermissionError:
+            pass  # alive, but another user's process (the service's)
+        except (OSError, ValueError):
+            continue  # left by a station that died
+        return status
+    return None
+
+
+def last_events(data_dir: Path, count: int = 5) -> list[dict[str, Any]]:
+    path = data_dir / "events.db"
+    if not path.exists():
+        return []
+    log = EventLog(path)
+    try:
+        return log.since(0.0, limit=1_000_000)[-count:]
+    finally:
+        log.close()
+
+
+def format_status(status: dict[str, Any] | None, events: list[dict[str, Any]]) -> str:
+    lines: list[str] = []
+    if status is None:
+        lines.append("station: not running")
+    else:
+        lines.append(f"station: {status['name']} (extension {status['extension']}), running")
+        state = "online" if status["online"] else "OFFLINE, retrying"
+        lines.append(f"exchange: {status['exchange']}: {state}")
+        call = status.get("call")
+        lines.append(
+            f"call: {call['state']} with {call['other_party']} (bell {call['bell']})"
+            if call
+            else "call: none"
+        )
+        for name, active in sorted(status.get("relays", {}).items()):
+            lines.append(f"relay {name}: {'OPEN (energised)' if active else 'locked'}")
+        if status.get("door_open") is not None:
+            lines.append(f"door: {'open' if status['door_open'] else 'closed'}")
+        lines.append(f"screen: {status['screen']}")
+    if events:
+        lines.append("last events:")
+        for event in events:
+            at = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(event["at"]))
+            detail = {k: v for k, v in event.items() if k not in ("id", "at", "kind")}
+            extra = " ".join(f"{k}={v}" for k, v in sorted(detail.items()))
+            lines.append(f"  {at} {event['kind']} {extra}".rstrip())
+    return "\n".join(lines)
