@@ -79,7 +79,7 @@ def default_station(password: str) -> dict[str, Any]:
         "relays": [{"name": "door", "pin": 27, "pulse": 5.0}],
         "door_contact": {"pin": 22, "relay": "door"},
         "led_pin": 23,
-        "tamper_pin": 24,
+        "tamper_pin": 5,
     }  # fmt: skip
 
 
