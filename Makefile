@@ -5,7 +5,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test lint unit integration browser bench-exchange screenshots
+.PHONY: setup demo test lint unit integration browser rootfs image bench-exchange screenshots
+ROOTFS := build/rootfs-arm64
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
 $(STAMP): pyproject.toml deploy/apt-packages.txt
 	sh deploy/install-system-packages.sh
@@ -29,7 +31,17 @@ unit: setup
 integration: setup
 	scripts/in-loopback-netns $(BIN)/pytest tests/integration $(PYTEST_ARGS)
 
-test: lint
+# The appliance's arm64 root file system, from Debian's archive and PyPI (downloads, so it is
+# built before the tests, outside their loopback-only namespace).
+rootfs: setup
+	$(SUDO) env PYTHON=$(BIN)/python deploy/image/build-rootfs.sh $(ROOTFS)
+
+# An SD-card image (Debian kernel and Pi 4 firmware included).
+image: setup
+	$(SUDO) env PYTHON=$(BIN)/python deploy/image/build-rootfs.sh build/rootfs-boot --bootable
+	$(SUDO) deploy/image/assemble-image.sh build/rootfs-boot build/intercom.img
+
+test: lint rootfs
 	scripts/in-loopback-netns $(BIN)/pytest $(PYTEST_ARGS)
 
 browser: setup

@@ -243,36 +243,25 @@
     return this.sendSignal(peer, kind, peer.pc.localDescription.sdp);
   };
 
-  CallMedia.prototype.addPeer = function (peerId) {
+  /* Offer this party's media to a peer: "sendrecv" to a call's other party, "sendonly" to a
+     supervisor listening in (who hears what this party says, and sees its camera). */
+  CallMedia.prototype.offerTo = function (peerId, direction) {
     var self = this;
     return this.post(function () {
       if (self.peers[peerId]) return;
       var peer = self.newPeer(peerId, true);
       return Promise.all([self.microphone(), self.cameraTrack()]).then(function (tracks) {
-        peer.audio = peer.pc.addTransceiver(tracks[0] || "audio", { direction: "sendrecv" });
+        peer.audio = peer.pc.addTransceiver(tracks[0] || "audio", { direction: direction });
         if (self.call.callType === CallType.VIDEO) {
-          peer.video = peer.pc.addTransceiver(tracks[1] || "video", { direction: "sendrecv" });
+          peer.video = peer.pc.addTransceiver(tracks[1] || "video", { direction: direction });
         }
         return self.reoffer(peer);
       });
     });
   };
 
-  CallMedia.prototype.addListener = function (conn) {
-    // A supervisor listens: offer it what this party says (and shows), send-only.
-    var self = this, peerId = "listener:" + conn;
-    return this.post(function () {
-      if (self.peers[peerId]) return;
-      var peer = self.newPeer(peerId, true);
-      return Promise.all([self.microphone(), self.cameraTrack()]).then(function (tracks) {
-        peer.audio = peer.pc.addTransceiver(tracks[0] || "audio", { direction: "sendonly" });
-        if (self.call.callType === CallType.VIDEO) {
-          peer.video = peer.pc.addTransceiver(tracks[1] || "video", { direction: "sendonly" });
-        }
-        return self.reoffer(peer);
-      });
-    });
-  };
+  CallMedia.prototype.addPeer = function (peerId) { return this.offerTo(peerId, "sendrecv"); };
+  CallMedia.prototype.addListener = function (conn) { return this.offerTo("listener:" + conn, "sendonly"); };
 
   CallMedia.prototype.reoffer = function (peer) {
     var self = this, pc = peer.pc;
