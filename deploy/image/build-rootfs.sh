@@ -24,14 +24,20 @@ if [ ! -e /proc/sys/fs/binfmt_misc/status ]; then
 fi
 [ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] || update-binfmts --enable qemu-aarch64
 
-PACKAGES=python3,python3-venv,systemd,systemd-sysv,udev,dbus,openssh-server,ca-certificates,iproute2,libspeexdsp1,overlayroot,cloud-init,netbase,ifupdown,isc-dhcp-client
+# python3-cffi-backend is named because debootstrap does not resolve the virtual package
+# (python3-cffi-backend-api-*) that cloud-init's python3-cryptography needs.
+PACKAGES=python3,python3-venv,systemd,systemd-sysv,udev,dbus,openssh-server,ca-certificates,iproute2,libspeexdsp1,overlayroot,cloud-init,python3-cffi-backend,netbase,ifupdown,isc-dhcp-client
 if [ "$BOOTABLE" = "--bootable" ]; then
     PACKAGES=$PACKAGES,linux-image-arm64,raspi-firmware,firmware-brcm80211,wpasupplicant
 fi
 
-if [ ! -x "$ROOTFS/usr/bin/python3" ]; then
+# The Debian part is made once per tree (a few minutes under qemu); the app is installed anew
+# on every run.
+if [ ! -e "$ROOTFS/.debootstrap-done" ]; then
+    rm -rf "$ROOTFS"
     debootstrap --arch=arm64 --variant=minbase --components=main,non-free-firmware \
         --include="$PACKAGES" "$RELEASE" "$ROOTFS" "$MIRROR"
+    touch "$ROOTFS/.debootstrap-done"
 fi
 
 # The app: this checkout as a wheel, its dependencies as aarch64 wheels from PyPI.
@@ -40,13 +46,19 @@ trap 'rm -rf "$WHEELS"' EXIT
 "$PYTHON" -m pip wheel -q --no-deps -w "$WHEELS" "$REPO"
 mkdir -p "$ROOTFS/opt/intercom/wheels"
 cp "$WHEELS"/intercom-*.whl "$ROOTFS/opt/intercom/wheels/"
+# The build host's name servers and CAs (a proxy's, say) serve the download, and are not kept.
 cp /etc/resolv.conf "$ROOTFS/etc/resolv.conf"
-chroot "$ROOTFS" /bin/sh -eu <<'EOF'
-python3 -m venv /opt/intercom/venv
-/opt/intercom/venv/bin/pip install -q --upgrade pip
+cp /etc/ssl/certs/ca-certificates.crt "$ROOTFS/tmp/build-host-ca.crt"
+env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin PIP_CERT=/tmp/build-host-ca.crt \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 chroot "$ROOTFS" /bin/sh -eu <<'EOF'
+[ -x /opt/intercom/venv/bin/python ] || python3 -m venv /opt/intercom/venv
+# The app anew every run; its dependencies only when missing or changed.
+/opt/intercom/venv/bin/pip install -q --only-binary=:all: --force-reinstall --no-deps \
+    /opt/intercom/wheels/intercom-*.whl
 /opt/intercom/venv/bin/pip install -q --only-binary=:all: /opt/intercom/wheels/intercom-*.whl
 rm -rf /opt/intercom/wheels /root/.cache/pip
 EOF
+rm -f "$ROOTFS/tmp/build-host-ca.crt"
 : > "$ROOTFS/etc/resolv.conf"
 
 # Units, users, device rules, journald in RAM, the SoC watchdog.
