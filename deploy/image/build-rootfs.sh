@@ -10,7 +10,7 @@
 # Needs root, and the Debian packages debootstrap, qemu-user-static and binfmt-support.
 set -eu
 
-ROOTFS=${1:?usage: build-rootfs.sh ROOTFS [--bootable]}
+ROOTFS=$(realpath -m "${1:?usage: build-rootfs.sh ROOTFS [--bootable]}")  # debootstrap wants it absolute
 BOOTABLE=${2:-}
 RELEASE=${RELEASE:-bookworm}
 MIRROR=${MIRROR:-http://deb.debian.org/debian}
