@@ -72,6 +72,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="run the embedded demo on this machine")
     demo.add_argument("--port", type=int, default=7777)
+    demo.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="listen address; 0.0.0.0 lets phones on the network open the app",
+    )
     demo.add_argument("--data-dir", type=Path, default=Path("demo-data"))
 
     tok = sub.add_parser("token", help="manage access tokens")
@@ -175,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "demo":
             from intercom.demo import run_demo
 
-            asyncio.run(run_demo(args.data_dir, args.port))
+            asyncio.run(run_demo(args.data_dir, args.port, args.host))
         elif args.command == "token":
             return _token(args)
         elif args.command == "bench" and args.bench_command == "exchange":

@@ -8,6 +8,7 @@ residents "Flat 1" and "Flat 2", 900 is a concierge with session privileges, and
 from __future__ import annotations
 
 import secrets
+import socket
 import sys
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ DEMO_EXTENSIONS = [
 ]
 
 
-def demo_config(data_dir: Path, port: int) -> Path:
+def demo_config(data_dir: Path, port: int, host: str = "127.0.0.1") -> Path:
     """Write (once) the demo's exchange configuration, keeping passwords already made."""
     data_dir.mkdir(parents=True, exist_ok=True)
     secrets_file = data_dir / "passwords.toml"
@@ -38,7 +39,7 @@ def demo_config(data_dir: Path, port: int) -> Path:
     secrets_file.write_text(tomli_w.dumps(passwords))
     secrets_file.chmod(0o600)
     config: dict[str, Any] = {
-        "exchange": {"host": "127.0.0.1", "port": port, "data_dir": "."},
+        "exchange": {"host": host, "port": port, "data_dir": "."},
         "extensions": [
             {
                 "number": number,
@@ -102,13 +103,13 @@ def station_config(data_dir: Path, port: int) -> Path:
     return path
 
 
-async def run_demo(data_dir: Path, port: int) -> None:
+async def run_demo(data_dir: Path, port: int, host: str = "127.0.0.1") -> None:
     import asyncio
 
     from intercom.station.app import Station, serve_station
     from intercom.station.config import load_station_config
 
-    path = demo_config(data_dir, port)
+    path = demo_config(data_dir, port, host)
     exchange = Exchange.from_file(path)
     stop = asyncio.Event()
     await exchange.start()
@@ -125,7 +126,12 @@ async def run_demo(data_dir: Path, port: int) -> None:
         f"Open {exchange.web_url} and log in as 201 (a flat) or 900 (the concierge, at "
         f"{exchange.web_url}concierge). The browser warns once about the demo's own "
         f"certificate, SHA-256 {certificate.fingerprint()} ({certificate.certificate}). "
-        f"Door code 1234#. Press the bell with: intercom bell 1 --data-dir {data_dir}. "
+        + (
+            f"From a phone on this network: https://{socket.gethostname()}.local:{exchange.port}/. "
+            if host not in ("127.0.0.1", "localhost", "::1")
+            else ""
+        )
+        + f"Door code 1234#. Press the bell with: intercom bell 1 --data-dir {data_dir}. "
         f"The station's screen is drawn to {data_dir / 'station' / 'screen.png'}. "
         "Ctrl+C stops.",
         file=sys.stderr,

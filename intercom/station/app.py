@@ -150,6 +150,7 @@ class Station:
         self.status_file = (Path(runtime) if runtime else self.data_dir) / STATUS_FILE
         self.notifier: Notifier | None = None
         self._published = ""
+        self._stopping = False
 
     # ------------------------------------------------------------------ life
 
@@ -220,6 +221,7 @@ class Station:
         self._spawn(self._refresh_screen())
 
     async def stop(self) -> None:
+        self._stopping = True  # devices close below: nothing reads them for the status anymore
         for relay in self.relays.values():
             relay.close()  # the door is locked whatever happens next
         for task in list(self._tasks):
@@ -328,6 +330,8 @@ class Station:
 
     def _publish(self) -> None:
         """Write the status file (atomically) and systemd's status line when they change."""
+        if self._stopping:
+            return
         status = self.status()
         text = json.dumps(status, sort_keys=True)
         if text == self._published:

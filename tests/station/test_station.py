@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -372,3 +373,20 @@ async def test_the_residents_video_on_a_large_screen(exchange: Exchange, tmp_pat
         OzCamera.unregister("resident-camera")
         camera.close()
         await s.stop()
+
+
+async def test_stopping_reads_no_closed_device(
+    exchange: Exchange, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Stopping disconnects, which changes the screen; nothing may read the closed devices."""
+    s = Station(
+        load_station_config(station_config(tmp_path, exchange.port)),
+        tmp_path / "station.toml",
+        pin_factory=MockFactory(),
+    )
+    await s.start()
+    await until(lambda: s.online.is_set())
+    assert s.status()["online"] is True and s.status()["relays"] == {"door": False}
+    with caplog.at_level(logging.WARNING):
+        await s.stop()
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
