@@ -103,6 +103,7 @@ class CallMedia:
         self.speaker: AudioSink = speaker
         self.answered = False
         self.on_hold = False
+        self._direction: str | None = None  # what the last hold or resume asked peers for
         self._closing = False
         self.closed = False
         self._closed_event = asyncio.Event()
@@ -241,6 +242,11 @@ class CallMedia:
             peer = self.peers.get(peer_id)
             if peer is not None and peer.pc.signalingState == "have-local-offer":
                 await peer.pc.setRemoteDescription(RTCSessionDescription(sdp, "answer"))
+                # A hold or resume that came while this offer was out is offered now.
+                if peer.offerer and self._direction is not None and any(
+                    t.direction != self._wanted(peer) for t in peer.pc.getTransceivers()
+                ):
+                    await self._offer_direction(peer)
             return
         if kind == "bye":
             await self._close_peer(peer_id)
@@ -354,15 +360,22 @@ class CallMedia:
                 peer.video_gate.set_open(talking or (peer.offerer and not self.on_hold))
 
     async def _renegotiate(self, direction: str) -> None:
+        """Re-offer ``direction`` on the peers this side offered to. A peer still waiting for
+        the answer to an earlier offer gets it once that answer is in (``handle_signal``)."""
+        self._direction = direction
         for peer in list(self.peers.values()):
-            if not peer.offerer or peer.pc.signalingState != "stable":
-                continue
-            for transceiver in peer.pc.getTransceivers():
-                listening = peer.peer_id.startswith("listener:")
-                transceiver.direction = (
-                    "sendonly" if listening and direction != "inactive" else (direction)
-                )
-            await self._offer(peer)
+            if peer.offerer and peer.pc.signalingState == "stable":
+                await self._offer_direction(peer)
+
+    def _wanted(self, peer: Peer) -> str:
+        direction = self._direction or "sendrecv"
+        listening = peer.peer_id.startswith("listener:")
+        return "sendonly" if listening and direction != "inactive" else direction
+
+    async def _offer_direction(self, peer: Peer) -> None:
+        for transceiver in peer.pc.getTransceivers():
+            transceiver.direction = self._wanted(peer)
+        await self._offer(peer)
 
     # ----------------------------------------------------------------- DTMF
 

@@ -166,6 +166,7 @@
     this.micPromise = null;
     this.mic = null;
     this.closed = false;
+    this.direction = null; // what the last hold or resume asked peers for
     this.queue = Promise.resolve();
   }
 
@@ -277,7 +278,12 @@
       var peer = self.peers[peerId];
       if (kind === "answer") {
         if (peer && peer.pc.signalingState === "have-local-offer") {
-          return peer.pc.setRemoteDescription({ type: "answer", sdp: sdp });
+          return peer.pc.setRemoteDescription({ type: "answer", sdp: sdp }).then(function () {
+            // A hold or resume that came while this offer was out is offered now.
+            if (peer.offerer && self.direction && peer.pc.getTransceivers().some(function (t) {
+              return t.direction !== self.wanted(peer);
+            })) return self.offerDirection(peer);
+          });
         }
         return;
       }
@@ -330,21 +336,30 @@
     peer.pc.close();
   };
 
+  /* Re-offer `direction` on the peers this side offered to; a peer still waiting for the
+     answer to an earlier offer gets it once that answer is in (handleSignal). */
   CallMedia.prototype.renegotiate = function (direction) {
     var self = this;
+    this.direction = direction;
     return this.post(function () {
       var work = [];
       Object.keys(self.peers).forEach(function (id) {
         var peer = self.peers[id];
-        if (!peer.offerer || peer.pc.signalingState !== "stable") return;
-        var listening = id.indexOf("listener:") === 0;
-        peer.pc.getTransceivers().forEach(function (t) {
-          t.direction = listening && direction !== "inactive" ? "sendonly" : direction;
-        });
-        work.push(self.reoffer(peer));
+        if (peer.offerer && peer.pc.signalingState === "stable") work.push(self.offerDirection(peer));
       });
       return Promise.all(work);
     });
+  };
+
+  CallMedia.prototype.wanted = function (peer) {
+    var direction = this.direction || "sendrecv";
+    return peer.id.indexOf("listener:") === 0 && direction !== "inactive" ? "sendonly" : direction;
+  };
+
+  CallMedia.prototype.offerDirection = function (peer) {
+    var wanted = this.wanted(peer);
+    peer.pc.getTransceivers().forEach(function (t) { t.direction = wanted; });
+    return this.reoffer(peer);
   };
 
   CallMedia.prototype.setCamera = function (track) {

@@ -143,6 +143,15 @@ async def test_a_page_elsewhere_uses_the_api_directly(
         await page.wait_for_function("() => call.getCallState() === 'IN_CALL'", timeout=10_000)
         heard = sink.frames
         await until(lambda: sink.frames > heard + 25)  # audio flows again after the resume
+        # A resume that comes while the hold's re-offer is still out is not lost.
+        await page.evaluate("async () => { await call.hold(); await call.unHold(); }")
+        await page.wait_for_function(
+            """() => Object.values(call.media.peers).every(p => p.pc.getTransceivers()
+                       .every(t => t.currentDirection === 'sendrecv'))""",
+            timeout=10_000,
+        )
+        heard = sink.frames
+        await until(lambda: sink.frames > heard + 25)
 
         await page.evaluate("() => call.hangUp()")
         await python_call.wait_for(CallState.COMPLETED)

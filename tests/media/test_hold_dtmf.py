@@ -101,6 +101,30 @@ async def test_hold_stops_media_and_resume_restarts_it(
     await call.hangUp()
 
 
+async def test_a_resume_right_after_the_hold_still_resumes(
+    login: Connector, passthrough_camera: SyntheticCamera, probe: FrameProbe
+) -> None:
+    """The resume comes while the hold's re-offer is still out: it is offered once the hold's
+    answer is in, instead of being lost (media would stay inactive)."""
+    devices = Devices()
+    door, flat, call, inc = await video_call(login, devices)
+    await until(lambda: probe.frames > 5)
+    await call.hold()
+    await call.unHold()  # no waiting for the hold's renegotiation
+    assert call.media is not None
+    frames, audio = probe.frames, devices.speakers["door"].frames
+    await until(lambda: probe.frames > frames + 10)
+    await until(lambda: devices.speakers["door"].frames > audio + 25)
+    await until(
+        lambda: all(
+            t.currentDirection == "sendrecv"
+            for p in call.media.peers.values()  # type: ignore[union-attr]
+            for t in p.pc.getTransceivers()
+        )
+    )
+    await call.hangUp()
+
+
 @pytest.mark.parametrize("method", ["signalling", "rtp", "inband"])
 async def test_every_dtmf_key_through_each_path(
     login: Connector, passthrough_camera: SyntheticCamera, probe: FrameProbe, method: str
