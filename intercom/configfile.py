@@ -50,6 +50,12 @@ def parse_toml_text(path: Path | str, text: str, model: type[Model]) -> Model:
         raise validation_error(path, exc) from None
 
 
+def beside(config_path: Path | str, path_text: str) -> Path:
+    """A path named in a configuration file: relative ones are taken from the file's folder."""
+    path = Path(path_text)
+    return path if path.is_absolute() else Path(config_path).resolve().parent / path
+
+
 def load_toml(path: Path | str, model: type[Model]) -> Model:
     path = Path(path)
     try:

@@ -24,9 +24,11 @@ import tomli_w
 import tomlkit
 from pydantic import BaseModel
 
+from intercom.atomicfile import write_atomic
 from intercom.configfile import ConfigError, parse_toml_text
 from intercom.exchange.config import ExchangeConfig
-from intercom.station.config import StationConfig
+from intercom.station.config import StationConfig, data_dir_of
+from intercom.station.paths import PID_FILE
 
 #: Where the appliance keeps its files (deploy/); elsewhere name the file with --config.
 DEFAULT_CONFIG = Path("/etc/intercom/station.toml")
@@ -120,26 +122,6 @@ def apply_setting(document: Any, key: str, text: str) -> None:
     node[last] = value
 
 
-def atomic_write(path: Path, text: str) -> None:
-    mode = path.stat().st_mode & 0o777 if path.exists() else 0o640
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    folder = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(folder)  # the rename itself survives a power cut
-    finally:
-        os.close(folder)
-
-
 def set_values(path: Path, assignments: list[str]) -> str:
     """Apply ``KEY=VALUE`` assignments, validate the result, write it; the new text."""
     document = tomlkit.parse(read(path))
@@ -150,7 +132,7 @@ def set_values(path: Path, assignments: list[str]) -> str:
         apply_setting(document, key.strip(), value.strip())
     text = tomlkit.dumps(document)
     validate_text(path, text)  # raises ConfigError; the file is not touched
-    atomic_write(path, text)
+    write_atomic(path, text)
     return text
 
 
@@ -177,7 +159,7 @@ def edit(path: Path, editor: str | None = None, interactive: bool | None = None)
                 if interactive and input("edit again? [Y/n] ").strip().lower() in ("", "y", "yes"):
                     continue
                 return False
-            atomic_write(path, text)
+            write_atomic(path, text)
             return True
     finally:
         tmp.unlink(missing_ok=True)
@@ -188,16 +170,11 @@ def station_data_dir(path: Path) -> Path | None:
         config = validate_text(path, read(path))
     except ConfigError:
         return None
-    if not isinstance(config, StationConfig):
-        return None
-    data = Path(config.station.data_dir)
-    return data if data.is_absolute() else path.resolve().parent / data
+    return data_dir_of(config, path) if isinstance(config, StationConfig) else None
 
 
 def reload_running(path: Path) -> str:
     """Ask the station running on this file to reload (SIGHUP, as `systemctl reload` does)."""
-    from intercom.station.app import PID_FILE
-
     data_dir = station_data_dir(path)
     if data_dir is None:
         return "saved; reload the exchange with: systemctl reload intercom-exchange"

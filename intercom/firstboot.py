@@ -31,8 +31,8 @@ from typing import Any
 
 import tomli_w
 
+from intercom.atomicfile import write_atomic
 from intercom.configfile import ConfigError, parse_toml_text
-from intercom.configtool import atomic_write
 from intercom.exchange.config import ExchangeConfig
 from intercom.station.config import StationConfig
 
@@ -86,8 +86,7 @@ def default_station(password: str) -> dict[str, Any]:
 def _write(path: Path, data: dict[str, Any] | str) -> None:
     text = data if isinstance(data, str) else tomli_w.dumps(data)
     path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, text)
-    path.chmod(0o640)
+    write_atomic(path, text, mode=0o640)
     with contextlib.suppress(KeyError, PermissionError):  # where the service's group exists
         os.chown(path, -1, grp.getgrnam("intercom").gr_gid)
 

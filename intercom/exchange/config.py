@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from intercom.configfile import load_toml
+from intercom.configfile import beside, load_toml
 from intercom.protocol.enums import Privilege
 
 Number = Annotated[
@@ -144,11 +144,5 @@ def load_exchange_config(path: Path | str) -> ExchangeConfig:
     return load_toml(path, ExchangeConfig)
 
 
-def beside_config(path_text: str, config_path: Path | str) -> Path:
-    """A path from the configuration file, relative ones taken from the file's folder."""
-    path = Path(path_text)
-    return path if path.is_absolute() else Path(config_path).resolve().parent / path
-
-
 def data_dir_of(config: ExchangeConfig, config_path: Path | str) -> Path:
-    return beside_config(config.exchange.data_dir, config_path)
+    return beside(config_path, config.exchange.data_dir)

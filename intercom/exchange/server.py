@@ -18,13 +18,14 @@ from websockets.http11 import Request as HttpRequest
 from websockets.http11 import Response as HttpResponse
 
 from intercom import __version__
+from intercom.configfile import beside
 from intercom.protocol import messages as m
 from intercom.protocol.enums import Privilege, WebphoneState
 from intercom.protocol.errors import ErrorCode, ProtocolError
 from intercom.systemd import Notifier
 
 from .auth import Authenticator, Grant, TokenStore
-from .config import ExchangeConfig, beside_config, data_dir_of, load_exchange_config
+from .config import ExchangeConfig, data_dir_of, load_exchange_config
 from .directory import Directory, outside_line_info, user_info
 from .history import HistoryStore
 from .switch import Endpoint, Switch
@@ -150,8 +151,8 @@ class Exchange:
         if not tls.enabled:
             return None
         self.certificate = ensure_certificate(
-            beside_config(tls.certificate, self.config_path) if tls.certificate else None,
-            beside_config(tls.key, self.config_path) if tls.key else None,
+            beside(self.config_path, tls.certificate) if tls.certificate else None,
+            beside(self.config_path, tls.key) if tls.key else None,
             self.data_dir,
             tls.names,
         )
@@ -256,7 +257,7 @@ class Exchange:
         self.directory = self.auth.directory = sw.directory = new
         sw.settings = config.exchange
         # Origins follow the file; TLS and the port need a restart.
-        self.web.allowed_origins = frozenset(o.lower() for o in config.exchange.allowed_origins)
+        self.web.allow(config.exchange.allowed_origins)
         for number in old.extensions.keys() - new.extensions.keys():
             for ep in list(sw.endpoints.get(number, {}).values()):
                 if isinstance(ep, Connection):

@@ -13,7 +13,6 @@ import datetime
 import hashlib
 import ipaddress
 import logging
-import os
 import socket
 import ssl
 from dataclasses import dataclass
@@ -23,6 +22,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+
+from intercom.atomicfile import write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -106,18 +107,8 @@ def generate_self_signed(certificate: Path, key: Path, names: list[str]) -> None
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    # Written under a temporary name and renamed, so a power cut never leaves half a key.
-    for path, data, mode in (
-        (key, key_bytes, 0o600),
-        (certificate, cert.public_bytes(serialization.Encoding.PEM), 0o644),
-    ):
-        tmp = path.with_name(path.name + ".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
+    write_atomic(key, key_bytes, mode=0o600)
+    write_atomic(certificate, cert.public_bytes(serialization.Encoding.PEM), mode=0o644)
 
 
 def ensure_certificate(

@@ -104,9 +104,13 @@ class WebFront:
     """Serves the files and decides which web origins may use the API."""
 
     def __init__(self, allowed_origins: list[str], secure: bool) -> None:
-        self.allowed_origins = frozenset(o.lower() for o in allowed_origins)
+        self.allow(allowed_origins)
         self.scheme = "https" if secure else "http"
         self.assets = _load_assets()
+
+    def allow(self, origins: list[str]) -> None:
+        """The other web origins whose pages may use the API (set again on reload)."""
+        self.allowed_origins = frozenset(o.lower() for o in origins)
 
     def origin_allowed(self, origin: str | None, host: str | None) -> bool:
         """Browsers name the page's origin; other clients send none and are not pages."""

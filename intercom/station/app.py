@@ -28,6 +28,7 @@ from intercom.client import (
     OzCamera,
     OzWebClient,
 )
+from intercom.configfile import beside
 from intercom.devices.inputs import Bell, Tamper
 from intercom.devices.led import LedMode, StatusLed
 from intercom.devices.lock import DoorContact, LockRelay
@@ -46,8 +47,9 @@ from intercom.media.displays import display_ids, register_display, unregister_di
 from intercom.media.video import CameraMode
 from intercom.systemd import Notifier
 
-from .config import StationConfig, load_station_config
+from .config import StationConfig, data_dir_of, load_station_config
 from .events import EventLog
+from .paths import BELL_REQUEST, PID_FILE, status_file
 from .screen import ScreenModel, ScreenState
 from .unlock import Outcome, UnlockPolicy, hash_code
 
@@ -108,9 +110,7 @@ class Station:
     ) -> None:
         self.config = config
         self.config_path = Path(config_path)
-        base = Path(config_path).resolve().parent
-        data = Path(config.station.data_dir)
-        self.data_dir = data if data.is_absolute() else base / data
+        self.data_dir = data_dir_of(config, config_path)
         self._pins = pin_factory
         options = media or media_options(config)
         # One door speaker for every call and for the station's own feedback tones.
@@ -131,7 +131,7 @@ class Station:
         self.renderer: Screen | None = None
         certificate = config.station.exchange_certificate
         if trust is None and certificate:
-            trust = _beside(config_path, certificate)
+            trust = beside(config_path, certificate)
         self.client = OzWebClient(media=self._media, trust=trust)
         self.call: Call | None = None
         self.bell_of_call: int | None = None
@@ -145,9 +145,7 @@ class Station:
         self.online = asyncio.Event()
         self.idle = asyncio.Event()  # no call of the station's in progress
         self.idle.set()
-        # `intercom status` reads this; under systemd it lives in the RuntimeDirectory (RAM).
-        runtime = os.environ.get("RUNTIME_DIRECTORY", "").split(":")[0]
-        self.status_file = (Path(runtime) if runtime else self.data_dir) / STATUS_FILE
+        self.status_file = status_file(self.data_dir)  # what `intercom status` reads
         self.notifier: Notifier | None = None
         self._published = ""
         self._stopping = False
@@ -611,9 +609,6 @@ class Station:
         self._draw()
 
 
-BELL_REQUEST = "bell-request"
-PID_FILE = "station.pid"
-STATUS_FILE = "status.json"
 #: Configuration parts bound to pins, devices or the connection: a reload leaves them running
 #: as they are and reports them; a restart applies them. (Bells and relays: only their wiring.)
 RESTART_SECTIONS = (
@@ -691,11 +686,6 @@ async def serve_station(
         notifier.close()
 
 
-def _beside(config_path: Path | str, name: str) -> Path:
-    path = Path(name)
-    return path if path.is_absolute() else Path(config_path).resolve().parent / path
-
-
 async def run_station(config_path: Path | str) -> None:
     """``intercom station``; with ``embedded_exchange`` set, the single-door default, the
     exchange runs inside this process too."""
@@ -705,7 +695,7 @@ async def run_station(config_path: Path | str) -> None:
     exchange = None
     trust = None
     if config.station.embedded_exchange:
-        exchange = Exchange.from_file(_beside(config_path, config.station.embedded_exchange))
+        exchange = Exchange.from_file(beside(config_path, config.station.embedded_exchange))
         await exchange.start()
         trust = exchange.certificate.certificate if exchange.certificate else None
     try:

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from intercom.configfile import load_toml
+from intercom.configfile import beside, load_toml
 
 Code = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,8}$")]
 
@@ -136,3 +136,7 @@ class StationConfig(Strict):
 
 def load_station_config(path: Path | str) -> StationConfig:
     return load_toml(path, StationConfig)
+
+
+def data_dir_of(config: StationConfig, config_path: Path | str) -> Path:
+    return beside(config_path, config.station.data_dir)

@@ -9,15 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from .events import EventLog
-
-#: The station's RuntimeDirectory under systemd (deploy/systemd/intercom-station.service).
-RUNTIME_DIR = Path("/run/intercom")
+from .paths import RUNTIME_DIR, STATUS_FILE
 
 
 def read_status(data_dir: Path, runtime_dir: Path = RUNTIME_DIR) -> dict[str, Any] | None:
     """The station's status file, if a station is running (its pid is alive)."""
-    from .app import STATUS_FILE
-
     for folder in (runtime_dir, data_dir):
         try:
             status: dict[str, Any] = json.loads((folder / STATUS_FILE).read_text())
