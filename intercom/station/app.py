@@ -165,6 +165,8 @@ class Station:
                 bistable=r.bistable,
                 pin_factory=pins,
             )
+            # The status follows the strike itself (a pulse ends on time or when the door opens).
+            relay.when_changed = lambda _opened: self._publish()
             self.relays[r.name] = relay
         for b in cfg.bells:
             bell = Bell(b.id, b.pin, pull_up=b.pull_up, bounce_time=b.bounce, pin_factory=pins)

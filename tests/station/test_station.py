@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -390,3 +391,16 @@ async def test_stopping_reads_no_closed_device(
     with caplog.at_level(logging.WARNING):
         await s.stop()
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+async def test_the_status_file_follows_the_relay(exchange: Exchange, station: Any) -> None:
+    s, pins = station
+
+    def relays() -> dict[str, bool]:
+        return dict(json.loads(s.status_file.read_text())["relays"])
+
+    await until(lambda: s.status_file.exists() and relays() == {"door": False})
+    s.relays["door"].open()
+    await until(lambda: relays() == {"door": True})
+    pins.pin(5).drive_low()  # the door opens: the pulse ends early
+    await until(lambda: relays() == {"door": False})
