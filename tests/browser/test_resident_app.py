@@ -37,6 +37,14 @@ async def call_state(page: Page, state: str) -> None:
 async def test_answer_the_door_unlock_reply_hold_and_history(
     door: Door, context: BrowserContext
 ) -> None:
+    # Granting replaces the context's permission set: the microphone and camera stay granted.
+    await context.grant_permissions(["notifications", "microphone", "camera"])
+    # Record the notifications the page shows (headless Chromium draws none).
+    await context.add_init_script(
+        """window.shown = []; const Real = window.Notification;
+           window.Notification = class extends Real {
+             constructor(title, options) { super(title, options); window.shown.push(title); } };"""
+    )
     page = await context.new_page()
     await log_in(page, door.exchange.web_url, "201")
     assert await page.is_visible("#home")
@@ -48,6 +56,7 @@ async def test_answer_the_door_unlock_reply_hold_and_history(
     await frames_advance(page)
     assert await page.evaluate("document.getElementById('door-video').videoWidth") == 320
     assert await page.evaluate("document.body.dataset.ringing") == "1"  # the ringtone plays
+    assert await page.evaluate("window.shown") == ["The door is ringing"]
     station_call = door.station.call
     assert station_call is not None and station_call.state is CallState.RINGING
     # The resident's (fake) microphone is attached but not heard while it rings.
@@ -72,6 +81,18 @@ async def test_answer_the_door_unlock_reply_hold_and_history(
     unlocks = door.events("unlock")
     assert len(unlocks) == 1 and unlocks[0]["how"] == "dtmf-rtp"
     await page.wait_for_selector("#call-note:has-text('Door code sent.')")
+
+    # The keypad sends single digits; the resident's own camera is shown and sent.
+    await page.click("#keypad-toggle")
+    await page.click('#keypad button[data-key="5"]')
+    await page.wait_for_selector("#call-note:has-text('Sent 5')")
+    await page.click("#camera")
+    await page.wait_for_function(
+        "() => document.getElementById('own-video').videoWidth > 0", timeout=10_000
+    )
+    assert await page.is_visible("#own-video")
+    assert station_call.media is not None and station_call.media.first_video_at is None
+    await until(lambda: station_call.media.first_video_at is not None)  # type: ignore[union-attr]
 
     # A quick reply is shown on the station's screen.
     await page.click('.reply[data-reply="I\'m coming"]')
