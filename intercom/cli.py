@@ -91,6 +91,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="call, monitor, modify, directory, history, door (repeat for several)",
     )
     create.add_argument("--ttl", type=_duration, default=86400.0, help="lifetime (default 1d)")
+    tlist = tok_sub.add_parser("list", help="the tokens: id, extension, privileges, expiry")
+    tlist.add_argument("--config", required=True, type=Path)
+    tlist.add_argument("--json", action="store_true", help="one JSON object per line")
+    revoke = tok_sub.add_parser("revoke", help="revoke one token; its connections are closed")
+    revoke.add_argument("--config", required=True, type=Path)
+    revoke.add_argument("id", help="the token's id as `intercom token list` shows it")
 
     bench = sub.add_parser("bench", help="measure performance")
     bench_sub = bench.add_subparsers(dest="bench_command", required=True)
@@ -273,22 +279,60 @@ def _events(args: argparse.Namespace) -> int:
 
 
 def _token(args: argparse.Namespace) -> int:
+    import json
+    import time
+
     from intercom.exchange.auth import TokenStore
     from intercom.exchange.config import data_dir_of, load_exchange_config
+    from intercom.exchange.server import reload_running_exchange
     from intercom.protocol.enums import Privilege
 
     config = load_exchange_config(args.config)
-    if args.extension not in {e.number for e in config.extensions}:
-        raise ConfigError(args.config, "extensions", f"no extension {args.extension!r}")
+    data_dir = data_dir_of(config, args.config)
+    store = TokenStore(data_dir / "tokens.db")
     try:
-        privileges = {Privilege(p) for p in args.privilege} or {Privilege.CALL}
-    except ValueError as exc:
-        names = ", ".join(p.value for p in Privilege)
-        print(f"error: {exc}; privileges are {names}", file=sys.stderr)
-        return 2
-    store = TokenStore(data_dir_of(config, args.config) / "tokens.db")
-    try:
-        print(store.create(args.extension, privileges, args.ttl))
+        if args.token_command == "list":
+            for token in store.list():
+                if args.json:
+                    print(json.dumps(token.__dict__, sort_keys=True))
+                    continue
+                expires = (
+                    "never"
+                    if token.expires_at is None
+                    else time.strftime("%Y-%m-%d %H:%M", time.localtime(token.expires_at))
+                )
+                expired = token.expires_at is not None and token.expires_at < time.time()
+                print(
+                    f"{token.id}  {token.extension:<8} {','.join(token.privileges):<40} "
+                    f"{'expired' if expired else 'expires'} {expires}"
+                )
+            return 0
+        if args.token_command == "revoke":
+            try:
+                revoked = store.revoke(args.id)
+            except ValueError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return 2
+            reloaded = reload_running_exchange(data_dir)
+            print(f"revoked {revoked.id} of extension {revoked.extension}; {reloaded}")
+            return 0
+        extension = next((e for e in config.extensions if e.number == args.extension), None)
+        if extension is None:
+            raise ConfigError(args.config, "extensions", f"no extension {args.extension!r}")
+        try:
+            privileges = {Privilege(p) for p in args.privilege} or {Privilege.CALL}
+        except ValueError as exc:
+            names = ", ".join(p.value for p in Privilege)
+            print(f"error: {exc}; privileges are {names}", file=sys.stderr)
+            return 2
+        try:
+            new_token = store.create(
+                args.extension, privileges, args.ttl, allowed=set(extension.privileges)
+            )
+        except ValueError as exc:
+            print(f"error: {exc}; a token has only its extension's privileges", file=sys.stderr)
+            return 2
+        print(new_token)
     finally:
         store.close()
     return 0

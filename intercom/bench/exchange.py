@@ -45,6 +45,11 @@ def bench_config(directory: Path, clients: int) -> Path:
             "data_dir": str(directory),
             "rate_limit": 1000.0,
             "rate_burst": 1000,
+            # Every simulated client comes from 127.0.0.1: the per-address limits that stop
+            # one stranger from filling the exchange would stop the benchmark too.
+            "max_connections": clients + 100,
+            "max_connections_per_address": clients + 100,
+            "max_pending_per_address": clients + 100,
             # Plain ws://, as the bare websockets baseline it is compared with.
             "tls": {"enabled": False},
         },

@@ -59,6 +59,14 @@ class ExchangeSettings(Strict):
     # reading holds its connection (and, for a while, its presence) this long.
     close_timeout: Annotated[float, Field(gt=0, le=60)] = 2.0
     public_webphone_state: bool = True
+    #: Devices one extension may have logged in at once; a further login is refused.
+    max_devices_per_extension: Annotated[int, Field(ge=1, le=1000)] = 4
+    #: Open connections in all, from one address, and from one address not logged in yet.
+    max_connections: Annotated[int, Field(ge=1, le=1_000_000)] = 5000
+    max_connections_per_address: Annotated[int, Field(ge=1, le=1_000_000)] = 64
+    max_pending_per_address: Annotated[int, Field(ge=1, le=1_000_000)] = 16
+    #: Legs one call rings at once: each is a peer connection at the calling door.
+    max_ringing_legs: Annotated[int, Field(ge=1, le=1000)] = 16
     tls: TlsSettings = Field(default_factory=TlsSettings)
     #: Other web origins (``https://portal.example.org``) whose pages may load /WebphoneAPI
     #: and connect; the exchange's own pages always may, and non-browser clients send none.

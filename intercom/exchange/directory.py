@@ -81,6 +81,11 @@ class Directory:
         self.outside_lines = {line.id: line for line in config.outside_lines}
         self.ring_groups = {group.number: group for group in config.ring_groups}
         self.user_of_extension = {ext: user.id for user in config.users for ext in user.extensions}
+        #: whether any password is stored hashed: then every password check costs one hash
+        self.hashes_passwords = any(
+            ext.password is not None and ext.password.startswith("scrypt$")
+            for ext in config.extensions
+        )
         # Longest prefix first, so "90" wins over "9".
         self._prefixes = sorted(
             ((line.prefix, line) for line in config.outside_lines if line.prefix),

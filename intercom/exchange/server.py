@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import os
 import signal
 import ssl
-import time
 from collections.abc import Callable, Coroutine, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,8 @@ from intercom.protocol.enums import Privilege, WebphoneState
 from intercom.protocol.errors import ErrorCode, ProtocolError
 from intercom.systemd import Notifier
 
+from .addresses import host_names, local_addresses
+from .admission import ConnectionCounter, LoginThrottle, QuietLog, TokenBucket
 from .auth import Authenticator, Grant, TokenStore
 from .config import ExchangeConfig, data_dir_of, load_exchange_config
 from .directory import Directory, outside_line_info, user_info
@@ -36,44 +39,37 @@ log = logging.getLogger(__name__)
 
 CLOSE_AUTH_FAILED = 4001
 CLOSE_AUTH_TIMEOUT = 4002
-CLOSE_REMOVED = 4003
+CLOSE_REMOVED = 4003  # the extension, its password, its token or a privilege is gone
 CLOSE_ABUSE = 4008
+CLOSE_LIMIT = 4009  # a connection limit: too many from this address or for this extension
+CLOSE_TRY_AGAIN = 1013  # RFC 6455 "try again later": the exchange is full
 
+PID_FILE = "exchange.pid"
 
-class TokenBucket:
-    """Allows ``rate`` messages a second with bursts of ``burst``."""
-
-    __slots__ = ("burst", "last", "rate", "tokens")
-
-    def __init__(self, rate: float, burst: int) -> None:
-        self.rate = rate
-        self.burst = float(burst)
-        self.tokens = float(burst)
-        self.last = time.monotonic()
-
-    def take(self) -> bool:
-        now = time.monotonic()
-        self.tokens = min(self.burst, self.tokens + (now - self.last) * self.rate)
-        self.last = now
-        if self.tokens >= 1.0:
-            self.tokens -= 1.0
-            return True
-        return False
+#: Frames a connection may send before it has logged in (a login needs one or two).
+PRE_LOGIN_FRAMES = 20
 
 
 class Connection:
     """One WebSocket client. Implements the switch's ``Endpoint``."""
 
-    __slots__ = ("conn_id", "extension", "privileges", "properties", "ws")
+    __slots__ = ("address", "conn_id", "extension", "grant", "privileges", "properties", "ws")
 
     def __init__(
-        self, ws: ServerConnection, conn_id: int, grant: Grant, properties: dict[str, Any]
+        self,
+        ws: ServerConnection,
+        conn_id: int,
+        grant: Grant,
+        properties: dict[str, Any],
+        address: str = "",
     ):
         self.ws = ws
         self.conn_id = conn_id
+        self.grant = grant
         self.extension = grant.extension
         self.privileges = grant.privileges
         self.properties = properties
+        self.address = address
 
     def send(self, message: str) -> None:
         broadcast((self.ws,), message)
@@ -112,6 +108,17 @@ class Exchange:
         self._connections: dict[int, Connection] = {}
         self._handlers = self._build_handlers()
         self._background: set[asyncio.Task[None]] = set()
+        settings = config.exchange
+        self.counter = ConnectionCounter(
+            settings.max_connections,
+            settings.max_connections_per_address,
+            settings.max_pending_per_address,
+        )
+        self.throttle = LoginThrottle()
+        # Password hashes run here, one at a time: the event loop keeps serving everyone
+        # else, and a guessing flood can take at most one core.
+        self._hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="password-check")
+        self._refusals = QuietLog(log)
         #: The certificate in use (None when TLS is turned off); made on the first start.
         self.certificate: CertificatePair | None = None
         self.web = WebFront(config.exchange.allowed_origins, secure=config.exchange.tls.enabled)
@@ -174,11 +181,28 @@ class Exchange:
             server_header=f"intercom/{__version__}",
             ssl=self._tls(),
         )
+        self.web.serve_as(self.own_names(), self.port)
+        self.pid_file.write_text(str(os.getpid()))
         log.info("exchange listening on %s", self.url)
         if self.certificate is not None:
             log.info("TLS certificate SHA-256 %s", self.certificate.fingerprint())
 
+    def own_names(self) -> list[str]:
+        """The names and addresses this exchange is reached by: the machine's own, the
+        configured ``tls.names`` and the listening address."""
+        names = [*host_names(), *local_addresses(), *self.config.exchange.tls.names]
+        if self.host not in ("0.0.0.0", "", "::"):
+            names.append(self.host)
+        return list(dict.fromkeys(names))
+
+    @property
+    def pid_file(self) -> Path:
+        """Where ``intercom token revoke`` finds the process to reload (SIGHUP)."""
+        return self.data_dir / PID_FILE
+
     async def stop(self) -> None:
+        self.pid_file.unlink(missing_ok=True)
+        self._hasher.shutdown(wait=False, cancel_futures=True)
         self.switch.abort_all()
         if self._server is not None:
             self._server.close()
@@ -259,11 +283,9 @@ class Exchange:
         # Origins follow the file; TLS and the port need a restart.
         self.web.allow(config.exchange.allowed_origins)
         for number in old.extensions.keys() - new.extensions.keys():
-            for ep in list(sw.endpoints.get(number, {}).values()):
-                if isinstance(ep, Connection):
-                    self._in_background(ep.ws.close(CLOSE_REMOVED, "extension removed"))
             self.tokens.revoke_extension(number)
             self._to_directory_watchers(number, "extension.removed", {"id": number})
+        self._reauthorise()
         for number, ext in new.extensions.items():
             before = old.extensions.get(number)
             if before == ext and old.user_of_extension.get(number) == new.user_of_extension.get(
@@ -284,6 +306,26 @@ class Exchange:
                 send_many(sw.watchers.values(), m.encode("user.info", user_info(user)))
         log.info("configuration reloaded")
 
+    def _reauthorise(self) -> None:
+        """Authority follows the directory: a connection whose extension is gone, whose
+        password changed, whose token was revoked or expired, or which lost a privilege, is
+        closed at once (it may log in again with what it has now)."""
+        for conn in list(self._connections.values()):
+            now = self.auth.still_valid(conn.grant)
+            if now is None:
+                reason = "your login is no longer valid; log in again"
+            elif not conn.privileges <= now.privileges:
+                reason = "your privileges changed; log in again"
+            else:
+                continue
+            log.info("closing extension %s's connection from %s: %s", conn.extension,
+                     conn.address, reason)  # fmt: skip
+            # Out of every registry now: nothing more reaches it or is done in its name.
+            self._connections.pop(conn.conn_id, None)
+            self.switch.detach(conn)
+            conn.ws.close_timeout = 0.5
+            self._in_background(conn.ws.close(CLOSE_REMOVED, reason))
+
     def _in_background(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(work)
         self._background.add(task)
@@ -297,42 +339,85 @@ class Exchange:
     # ------------------------------------------------------------ connection
 
     async def _handle(self, ws: ServerConnection) -> None:
-        conn = await self._login_phase(ws)
-        if conn is None:
+        """One connection from its first frame to its last. Whatever ends it (a close, a
+        refusal, any exception), the ``finally`` leaves nothing of it behind."""
+        address = _address_of(ws)
+        refusal = self.counter.open(address)
+        if refusal is not None:
+            self._refusals.warning("connection from %s refused: %s", address, refusal)
+            ws.close_timeout = 0.5
+            code = CLOSE_TRY_AGAIN if "full" in refusal else CLOSE_LIMIT
+            await ws.close(code, refusal)
             return
-        self._connections[conn.conn_id] = conn
-        bucket = TokenBucket(self.config.exchange.rate_limit, self.config.exchange.rate_burst)
-        strikes = 0
+        conn: Connection | None = None
+        logged_in = False
         try:
-            async for raw in ws:
-                if not bucket.take():
-                    strikes += 1
-                    conn.send(
-                        m.encode_error(
-                            ProtocolError(ErrorCode.RATE_LIMITED, "too many messages; slow down")
-                        )
-                    )
-                    if strikes > 2 * self.config.exchange.rate_burst:
-                        # Its unread requests fill our queue, so its closing reply may never
-                        # be read: do not wait long for it.
-                        ws.close_timeout = 0.5
-                        await ws.close(CLOSE_ABUSE, "rate limit exceeded")
-                        break
-                    continue
-                strikes = 0
-                reply = self._dispatch(conn, raw)
-                if reply is not None:
-                    conn.send(reply)
+            admitted = await self._login_phase(ws, address)
+            if admitted is None:
+                return
+            conn, result = admitted
+            self.counter.logged_in(address)
+            logged_in = True
+            self._connections[conn.conn_id] = conn
+            conn.send(result)  # before attach: the snapshot comes before any event
+            self.switch.attach(conn)
+            await self._serve(conn)
         except ConnectionClosed:
             pass
+        except Exception:
+            self._refusals.warning(
+                "connection from %s ended by an error", address, exc_info=True
+            )
         finally:
-            self._connections.pop(conn.conn_id, None)
-            self.switch.detach(conn)
+            self.counter.close(address, logged_in)
+            if conn is not None:
+                self._connections.pop(conn.conn_id, None)
+                self.switch.detach(conn)
 
-    async def _login_phase(self, ws: ServerConnection) -> Connection | None:
+    async def _serve(self, conn: Connection) -> None:
+        ws = conn.ws
+        bucket = TokenBucket(self.config.exchange.rate_limit, self.config.exchange.rate_burst)
+        strikes = 0
+        async for raw in ws:
+            if not bucket.take():
+                strikes += 1
+                conn.send(
+                    m.encode_error(
+                        ProtocolError(ErrorCode.RATE_LIMITED, "too many messages; slow down")
+                    )
+                )
+                if strikes > 2 * self.config.exchange.rate_burst:
+                    # Its unread requests fill our queue, so its closing reply may never
+                    # be read: do not wait long for it.
+                    self._refusals.warning(
+                        "%s (extension %s) closed: rate limit", conn.address, conn.extension
+                    )
+                    ws.close_timeout = 0.5
+                    await ws.close(CLOSE_ABUSE, "rate limit exceeded")
+                    break
+                continue
+            strikes = 0
+            reply = self._dispatch(conn, raw)
+            if reply is not None:
+                conn.send(reply)
+
+    async def _login_phase(
+        self, ws: ServerConnection, address: str
+    ) -> tuple[Connection, str] | None:
+        """Frames until a successful login, answered one by one and few in number. Returns
+        the new connection, not registered yet, with its login result; or None (the socket
+        is closed)."""
+        frames = 0
+        bucket = TokenBucket(2.0, 5)
         try:
             async with asyncio.timeout(self.config.exchange.auth_timeout):
                 async for raw in ws:
+                    frames += 1
+                    if frames > PRE_LOGIN_FRAMES or not bucket.take():
+                        self._refusals.warning("%s closed: too many frames before login", address)
+                        ws.close_timeout = 0.5
+                        await ws.close(CLOSE_ABUSE, "log in first")
+                        return None
                     try:
                         request = m.decode_request(raw)
                     except ProtocolError as exc:
@@ -354,29 +439,73 @@ class Exchange:
                         )
                         continue
                     assert isinstance(request.data, m.Login)
-                    login = request.data
-                    grant = self.auth.authenticate(login.token, login.extension, login.password)
-                    if grant is None:
-                        await ws.send(
-                            m.encode_error(
-                                ProtocolError(
-                                    ErrorCode.AUTHENTICATION_FAILED,
-                                    "unknown token, or wrong extension or password",
-                                    request.id,
-                                )
-                            )
-                        )
-                        await ws.close(CLOSE_AUTH_FAILED, "authentication failed")
-                        return None
-                    conn = Connection(ws, next(self._conn_ids), grant, dict(login.properties))
-                    await ws.send(m.encode_result(request.id, self._snapshot(conn)))
-                    self.switch.attach(conn)
-                    return conn
-        except TimeoutError:
-            await ws.close(CLOSE_AUTH_TIMEOUT, "no login in time")
+                    return await self._log_in(ws, address, request.id, request.data)
         except ConnectionClosed:
             pass
+        except TimeoutError:
+            await ws.close(CLOSE_AUTH_TIMEOUT, "no login in time")
         return None
+
+    async def _log_in(
+        self, ws: ServerConnection, address: str, request_id: int, login: m.Login
+    ) -> tuple[Connection, str] | None:
+        """Check the credentials (throttled, off the event loop) and the limits; make the
+        connection and its login result, so that nothing can fail once it is registered."""
+
+        async def refuse(code: ErrorCode, message: str, close_code: int) -> None:
+            await ws.send(m.encode_error(ProtocolError(code, message, request_id)))
+            ws.close_timeout = 0.5
+            await ws.close(close_code, message[:100])
+
+        number = login.extension or (
+            login.token if login.password is not None and login.token else None
+        )
+        wait = self.throttle.wait(address, number)
+        if wait > 0:
+            await refuse(
+                ErrorCode.RATE_LIMITED,
+                f"too many failed logins; try again in {wait:.0f} s",
+                CLOSE_AUTH_FAILED,
+            )
+            return None
+        auth, directory = self.auth, self.directory
+        if login.password is None:
+            grant = auth.authenticate(login.token, login.extension, None)  # a token: one lookup
+        else:
+            loop = asyncio.get_running_loop()
+            grant = await loop.run_in_executor(
+                self._hasher, auth.authenticate, login.token, login.extension, login.password
+            )
+            if grant is not None and self.directory is not directory:
+                grant = auth.still_valid(grant)  # the directory was reloaded meanwhile
+        if grant is None:
+            self.throttle.failed(address, number)
+            self._refusals.warning(
+                "login refused from %s for %s", address, number or "a token"
+            )
+            await refuse(
+                ErrorCode.AUTHENTICATION_FAILED,
+                "unknown token, or wrong extension or password",
+                CLOSE_AUTH_FAILED,
+            )
+            return None
+        self.throttle.succeeded(address, grant.extension)
+        devices = len(self.switch.endpoints.get(grant.extension, {}))
+        limit = self.config.exchange.max_devices_per_extension
+        if devices >= limit:
+            await refuse(
+                ErrorCode.LIMIT_REACHED,
+                f"extension {grant.extension} already has {devices} devices logged in "
+                f"(at most {limit}); log out on one of them",
+                CLOSE_LIMIT,
+            )
+            return None
+        conn = Connection(ws, next(self._conn_ids), grant, dict(login.properties), address)
+        # What could fail (encoding the snapshot and this client's presence) is done before
+        # anything is registered.
+        result = m.encode_result(request_id, self._snapshot(conn))
+        m.encode("client.state", self.switch.presence(conn, online=True))
+        return conn, result
 
     def _snapshot(self, conn: Connection) -> dict[str, Any]:
         """What a client replicates at login, limited to what its privileges let it see."""
@@ -449,6 +578,12 @@ class Exchange:
                 raise ProtocolError(
                     ErrorCode.INAPPROPRIATE_COMMAND, f"{request.type} is not allowed now"
                 )
+            missing = m.REQUEST_PRIVILEGES[request.type] - conn.privileges
+            if missing:
+                names = "', '".join(sorted(p.value for p in missing))
+                raise ProtocolError(
+                    ErrorCode.FORBIDDEN, f"{request.type} needs the '{names}' privilege"
+                )
             result = handler(conn, request.data)
         except ProtocolError as exc:
             exc.request_id = request.id
@@ -512,6 +647,25 @@ class Exchange:
             ),
         }
         return table
+
+
+def reload_running_exchange(data_dir: Path) -> str:
+    """Ask the exchange serving ``data_dir`` to reload (SIGHUP): a revoked token's
+    connections close at once. Says what happened."""
+    try:
+        pid = int((data_dir / PID_FILE).read_text())
+        os.kill(pid, signal.SIGHUP)
+    except (OSError, ValueError):
+        return "no running exchange found; it applies at the next start"
+    return f"the running exchange (pid {pid}) reloaded"
+
+
+def _address_of(ws: ServerConnection) -> str:
+    """The peer's IP address: the key of per-address limits."""
+    try:
+        return str(ws.remote_address[0])
+    except (TypeError, IndexError):
+        return "unknown"
 
 
 async def run_exchange(config_path: Path | str, host: str | None, port: int | None) -> None:

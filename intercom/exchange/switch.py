@@ -179,7 +179,10 @@ class Switch:
         self._update_status(ep.extension)
 
     def detach(self, ep: Endpoint) -> None:
-        """A connection went away: hang up its legs, drop it everywhere, tell watchers."""
+        """A connection went away: hang up its legs, drop it everywhere, tell watchers.
+        Detaching twice does nothing the second time."""
+        if self.endpoints.get(ep.extension, {}).get(ep.conn_id) is not ep:
+            return
         for leg in [leg for leg in self.legs.values() if leg.endpoint is ep]:
             if leg.call_id in self.legs:
                 self._leg_gone(leg, EndCause.DISCONNECTED)
@@ -284,6 +287,9 @@ class Switch:
         }
         if other is not None:
             data["other_privileges"] = sorted(p.value for p in other.endpoint.privileges)
+            # The other party's leg: the only peer whose media (RFC 4733, in-band tones)
+            # counts as coming from the other party.
+            data["other_leg"] = other.call_id
         if cause is not None:
             data["cause"] = cause.value
         if message:
@@ -451,6 +457,12 @@ class Switch:
                     busy = True
                     continue
                 for ep in self._reachable(number):
+                    if len(s.ringing) >= self.settings.max_ringing_legs:
+                        # Each ringing leg costs the caller a peer connection (a door
+                        # station's file descriptors and CPU): ring the first ones only.
+                        log.warning("call %s rings its first %d devices only", s.id,
+                                    self.settings.max_ringing_legs)  # fmt: skip
+                        break
                     self._ring_endpoint(s, ep)
                     rang = True
             if rang or not s.pending_members:
@@ -849,13 +861,22 @@ class Switch:
         other = s.other(leg)
         assert other is not None
         for key in digits:
-            self._dtmf_to(other, key, "signalling", leg.extension)
+            self._dtmf_to(other, key, "signalling", ep)
 
-    def _dtmf_to(self, leg: Leg, key: str, source: str, sender: str) -> None:
+    def _dtmf_to(self, leg: Leg, key: str, source: str, sender: Endpoint) -> None:
+        """Digits to ``leg``, naming who really sent them and what that sender may do: a door
+        station counts a supervisor's digits (``source`` "session") only from a ``door``
+        holder."""
         self._emit_one(
             leg.endpoint,
             "call.dtmf",
-            {"call_id": leg.call_id, "key": key, "source": source, "from": sender},
+            {
+                "call_id": leg.call_id,
+                "key": key,
+                "source": source,
+                "from": sender.extension,
+                "privileges": sorted(p.value for p in sender.privileges),
+            },
         )
 
     def command(self, ep: Endpoint, call_id: str, command: str, target: str) -> None:
@@ -990,7 +1011,7 @@ class Switch:
         s = self._session(ep, session_id)
         leg = self._party_leg(s, party)
         self._talking(leg)
-        self._dtmf_to(leg, key.upper(), "session", ep.extension)
+        self._dtmf_to(leg, key.upper(), "session", ep)
 
     def session_listen(self, ep: Endpoint, session_id: str, on: bool) -> None:
         self._require(ep, Privilege.MONITOR, "listening to a call")

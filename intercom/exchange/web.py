@@ -10,10 +10,12 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from importlib import resources
 
-from websockets.datastructures import Headers
+from websockets.datastructures import Headers, MultipleValuesError
 from websockets.http11 import Request, Response
 
 from intercom import __version__
+
+from .addresses import url_host
 
 #: The names the library gives browsers, exported again when it is loaded as an ES module.
 API_NAMES = (
@@ -101,32 +103,55 @@ def _response(status: HTTPStatus, body: bytes, headers: list[tuple[str, str]]) -
 
 
 class WebFront:
-    """Serves the files and decides which web origins may use the API."""
+    """Serves the files and decides which web origins may use the API.
+
+    The exchange's own origins come from its configuration and the machine's names and
+    addresses, never from the request's ``Host`` header: a page on another site that a
+    DNS rebinding points at this exchange names itself in ``Origin`` and gets nothing."""
 
     def __init__(self, allowed_origins: list[str], secure: bool) -> None:
         self.allow(allowed_origins)
         self.scheme = "https" if secure else "http"
         self.assets = _load_assets()
+        self.own_origins: frozenset[str] = frozenset()
 
     def allow(self, origins: list[str]) -> None:
         """The other web origins whose pages may use the API (set again on reload)."""
         self.allowed_origins = frozenset(o.lower() for o in origins)
 
-    def origin_allowed(self, origin: str | None, host: str | None) -> bool:
+    def serve_as(self, names: list[str], port: int) -> None:
+        """The names and addresses the exchange is reached by on ``port``: its own pages
+        are served from these origins."""
+        default = 443 if self.scheme == "https" else 80
+        origins = set()
+        for name in names:
+            host = url_host(name)
+            origins.add(f"{self.scheme}://{host}:{port}")
+            if port == default:
+                origins.add(f"{self.scheme}://{host}")
+        self.own_origins = frozenset(origins)
+
+    def origin_allowed(self, origin: str | None) -> bool:
         """Browsers name the page's origin; other clients send none and are not pages."""
         if origin is None:
             return True
         origin = origin.lower()
-        own = f"{self.scheme}://{host}".lower() if host else None
-        return origin == own or origin in self.allowed_origins
+        return origin in self.own_origins or origin in self.allowed_origins
 
     def handle(self, request: Request) -> Response | None:
         """The answer to a plain HTTP request, or None to go on with the WebSocket handshake."""
         headers = request.headers
-        host = headers.get("Host")
-        origin = headers.get("Origin")
-        if "websocket" in headers.get("Upgrade", "").lower():
-            if not self.origin_allowed(origin, host):
+        try:
+            origin = headers.get("Origin")
+            upgrade = headers.get("Upgrade", "")
+        except MultipleValuesError:
+            return _response(
+                HTTPStatus.BAD_REQUEST,
+                b"a header that may appear once appears several times\n",
+                [("Content-Type", "text/plain")],
+            )
+        if "websocket" in upgrade.lower():
+            if not self.origin_allowed(origin):
                 body = b"this origin may not use the exchange; see allowed_origins\n"
                 return _response(HTTPStatus.FORBIDDEN, body, [("Content-Type", "text/plain")])
             return None
@@ -144,7 +169,7 @@ class WebFront:
         if path in LIBRARY_PATHS:
             # Third-party pages load the library: a classic <script> needs no CORS, a module
             # import does, and only the origins the exchange trusts get it.
-            if origin is not None and self.origin_allowed(origin, host):
+            if origin is not None and self.origin_allowed(origin):
                 extra += [("Access-Control-Allow-Origin", origin), ("Vary", "Origin")]
         else:
             extra += [("Content-Security-Policy", _PAGE_POLICY), ("X-Frame-Options", "DENY")]

@@ -18,6 +18,7 @@ class ErrorCode(IntEnum):
     NUMBER_NOT_FOUND = 404
     MESSAGE_TOO_LARGE = 413
     RATE_LIMITED = 429
+    LIMIT_REACHED = 430  # too many devices for the extension, or connections from an address
     CALL_NOT_FOUND = 601
     CONFIG_NOT_FOUND = 701
     INVALID_CONFIG = 702

@@ -8,12 +8,13 @@ no ``id``. Requests are validated here, at the edge, so the exchange only sees w
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from .enums import CallType, Party
+from .enums import CallType, Party, Privilege
 from .errors import ErrorCode, ProtocolError
 
 PROTOCOL_VERSION = 1
@@ -22,6 +23,10 @@ MAX_TEXT_MESSAGE_CHARS = 1000
 MAX_SDP_CHARS = 32 * 1024
 MAX_PROPERTIES_BYTES = 4096
 MAX_REQUEST_ID = 2**53 - 1
+#: Objects and arrays nested deeper than this are refused before validation: nothing in the
+#: protocol needs more than ``{"data": {"properties": {...}}}`` and a little room, and deep
+#: nesting is what makes encoders and validators recurse until they fail.
+MAX_NESTING = 8
 
 Number = Annotated[
     str, StringConstraints(min_length=1, max_length=32, pattern=r"^[0-9A-Za-z*#+._@-]+$")
@@ -194,6 +199,45 @@ REQUESTS: dict[str, type[Payload]] = {
 # Requests an unauthenticated connection may send.
 PRE_LOGIN_REQUESTS = frozenset({"login", "webphone.state"})
 
+_CALL = frozenset({Privilege.CALL})
+_MODIFY = frozenset({Privilege.MODIFY})
+_LISTEN = frozenset({Privilege.MONITOR, Privilege.MODIFY})
+
+#: The privileges each request needs, checked before its handler runs (handlers check what
+#: depends on the call: whose leg it is, its state). Every request type has an entry: the
+#: security tests fail for one that has none.
+REQUEST_PRIVILEGES: dict[str, frozenset[Privilege]] = {
+    "login": frozenset(),
+    "logout": frozenset(),
+    "webphone.state": frozenset(),
+    "history.query": frozenset(),  # one's own calls; others' need HISTORY (checked inside)
+    "call.start": _CALL,
+    "call.accept": _CALL,
+    "call.reject": _CALL,
+    "call.hangup": _CALL,
+    "call.hold": _CALL,
+    "call.unhold": _CALL,
+    "call.forward": _CALL,
+    "call.transfer": _CALL,
+    "call.message": _CALL,
+    "call.dtmf": _CALL,
+    "call.extend": _CALL,
+    "call.command": frozenset({Privilege.CALL, Privilege.DOOR}),
+    "call.signal": _CALL,
+    "setup_call": _CALL,  # for another extension also MODIFY (checked inside)
+    "session.blind_transfer": _MODIFY,
+    "session.close": _MODIFY,
+    "session.close_with_hangup": _MODIFY,
+    "session.forward": _MODIFY,
+    "session.hangup": _MODIFY,
+    "session.hold": _MODIFY,
+    "session.unhold": _MODIFY,
+    "session.send_dtmf": _MODIFY,
+    "session.start_listen": _LISTEN,
+    "session.stop_listen": _LISTEN,
+    "session.signal": _LISTEN,
+}
+
 
 @dataclass(frozen=True, slots=True)
 class Request:
@@ -206,14 +250,40 @@ def _error(code: ErrorCode, message: str, request_id: int | None = None) -> Prot
     return ProtocolError(code, message, request_id)
 
 
+def nesting_depth(raw: str | bytes) -> int:
+    """How deep objects and arrays nest in a JSON text, found without parsing it (so without
+    recursion): brackets inside strings are skipped."""
+    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+    opened = text.count("[") + text.count("{")
+    if opened <= MAX_NESTING:
+        return opened  # an upper bound, and the common case: no need to look closer
+    depth = deepest = 0
+    for token in _STRUCTURE.findall(text):
+        if token in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif token in "]}":
+            depth -= 1
+    return deepest
+
+
+# A JSON string (with escapes), or one bracket: strings are matched whole so that their
+# brackets do not count.
+_STRUCTURE = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
 def decode_request(raw: str | bytes) -> Request:
-    """Parse and validate one frame from a client. Raises ProtocolError, never anything else."""
+    """Parse and validate one frame from a client. Raises ProtocolError, never anything else.
+
+    Size and nesting are bounded before anything recurses over the frame."""
     if len(raw) > MAX_MESSAGE_BYTES:
         raise _error(ErrorCode.MESSAGE_TOO_LARGE, f"message exceeds {MAX_MESSAGE_BYTES} bytes")
+    if nesting_depth(raw) > MAX_NESTING:
+        raise _error(ErrorCode.PARSE_ERROR, f"objects and arrays nest deeper than {MAX_NESTING}")
     try:
         frame = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise _error(ErrorCode.PARSE_ERROR, f"not valid JSON: {exc}") from None
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise _error(ErrorCode.PARSE_ERROR, f"not valid JSON: {str(exc)[:80]}") from None
     if not isinstance(frame, dict):
         raise _error(ErrorCode.PARSE_ERROR, "a message must be a JSON object")
     request_id = frame.get("id")
@@ -301,6 +371,7 @@ __all__ = [
     "PRE_LOGIN_REQUESTS",
     "PROTOCOL_VERSION",
     "REQUESTS",
+    "REQUEST_PRIVILEGES",
     "CallType",
     "Party",
     "Request",

@@ -82,12 +82,12 @@ async def test_address_forms_reach_the_exchange(exchange: Exchange) -> None:
 
 
 async def test_token_login_with_privileges_and_expiry(exchange: Exchange) -> None:
-    token = exchange.tokens.create("300", {Privilege.MONITOR, Privilege.DIRECTORY})
+    token = exchange.tokens.create("900", {Privilege.MONITOR, Privilege.DIRECTORY})
     client = OzWebClient()
     assert await client.connect(exchange.url, token) is (
         ConnectionState.ACCESS_GRANTED
     )
-    assert client.extension == "300"
+    assert client.extension == "900"
     assert client.privileges == {Privilege.MONITOR, Privilege.DIRECTORY}
     assert "900" in client.extensions  # the directory privilege shows everyone
     assert client.helper.getOutsideLineById("pstn") is not None
