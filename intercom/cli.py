@@ -40,10 +40,36 @@ def build_parser() -> argparse.ArgumentParser:
     bell.add_argument("bell", nargs="?", type=int, default=1)
     _data_dir_option(bell)
 
-    ev = sub.add_parser("events", help="show the station's event log")
+    ev = sub.add_parser("events", help="show the station's event log, newest first")
     _data_dir_option(ev)
     ev.add_argument("--since", type=float, default=0.0, help="Unix time to start from")
+    ev.add_argument("--limit", type=_positive, default=50, help="the newest N events (default 50)")
+    ev.add_argument(
+        "--kind",
+        action="append",
+        default=[],
+        choices=sorted(_event_kinds()),
+        metavar="KIND",
+        help="only events of this kind (repeat for several): unlock, wrong_code, lockout, ...",
+    )
     ev.add_argument("--json", action="store_true", help="one JSON object per line")
+
+    code = sub.add_parser("code", help="set a door code (stored hashed in the configuration)")
+    code_sub = code.add_subparsers(dest="code_command", required=True)
+    code_set = code_sub.add_parser(
+        "set", help="read a new code (asked twice, or one line from stdin) and store its hash"
+    )
+    code_set.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help="station TOML file (default: /etc/intercom/station.toml)",
+    )
+    code_set.add_argument("--relay", default=None, help="the relay it opens (default: the first)")
+    code_set.add_argument(
+        "--add", action="store_true", help="keep the relay's other codes (default: replace them)"
+    )
+    code_set.add_argument("--no-reload", action="store_true", help="do not signal the station")
 
     stat = sub.add_parser("status", help="the running station: connection, relays, last events")
     _data_dir_option(stat)
@@ -117,6 +143,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"not a positive whole number: {text!r}")
+    return value
+
+
+def _event_kinds() -> frozenset[str]:
+    from intercom.station.events import KINDS
+
+    return KINDS
+
+
 def _data_dir_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--data-dir",
@@ -168,6 +210,8 @@ def main(argv: list[str] | None = None) -> int:
                 return 2
         elif args.command == "events":
             return _events(args)
+        elif args.command == "code":
+            return _code(args)
         elif args.command == "status":
             return _status(args)
         elif args.command == "config":
@@ -232,8 +276,12 @@ def _config(args: argparse.Namespace) -> int:
     if command == "show":
         print(configtool.show(path, secrets=args.secrets), end="")
     elif command == "validate":
-        configtool.validate_text(path, configtool.read(path))
+        from intercom.station.config import StationConfig, warnings
+
+        config = configtool.validate_text(path, configtool.read(path))
         print(f"ok: {path}")
+        for warning in warnings(config) if isinstance(config, StationConfig) else []:
+            print(f"warning: {warning}", file=sys.stderr)
     elif command == "set":
         try:
             configtool.set_values(path, args.assignments)
@@ -264,7 +312,7 @@ def _events(args: argparse.Namespace) -> int:
         return 2
     log = EventLog(path)
     try:
-        for event in log.since(args.since):
+        for event in log.recent(args.limit, args.kind, args.since):
             if args.json:
                 print(json.dumps(event, sort_keys=True))
             else:
@@ -275,6 +323,30 @@ def _events(args: argparse.Namespace) -> int:
                 print(f"{when}  {kind:<18} {rest}".rstrip())
     finally:
         log.close()
+    return 0
+
+
+def _code(args: argparse.Namespace) -> int:
+    """``intercom code set``: the code is read without echo (twice, to catch a typo) or as
+    one line from a pipe, checked, and only its hash is written."""
+    import getpass
+
+    from intercom import configtool
+    from intercom.station.unlock import check_code, hash_code
+
+    path = args.config or configtool.DEFAULT_CONFIG
+    try:
+        if sys.stdin.isatty():
+            code = getpass.getpass("new door code: ")
+            if getpass.getpass("the same code again: ") != code:
+                raise ValueError("the codes do not match")
+        else:
+            code = sys.stdin.readline().strip()
+        configtool.set_code_hash(path, args.relay, hash_code(check_code(code)), add=args.add)
+    except (ValueError, ConfigError) as exc:
+        print(f"error: {exc}; {path} unchanged", file=sys.stderr)
+        return 2
+    print("saved" if args.no_reload else configtool.reload_running(path))
     return 0
 
 

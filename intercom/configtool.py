@@ -136,6 +136,37 @@ def set_values(path: Path, assignments: list[str]) -> str:
     return text
 
 
+def set_code_hash(path: Path, relay: str | None, code_hash: str, add: bool = False) -> str:
+    """Store a door code's hash in the ``code_hashes`` of ``relay`` (the first relay if None),
+    replacing its codes, or next to them with ``add``. Plain-text ``codes`` always go: with
+    ``add`` they are kept as hashes. Validated and written like ``set_values``; the new text."""
+    from intercom.station.unlock import hash_code
+
+    document = tomlkit.parse(read(path))
+    relays = document.get("relays")
+    if not relays:
+        raise ValueError("the file has no [[relays]]")
+    if relay is None:
+        table = relays[0]
+    else:
+        table = next((r for r in relays if r.get("name", "door") == relay), None)
+        if table is None:
+            names = ", ".join(str(r.get("name", "door")) for r in relays)
+            raise ValueError(f"no relay named {relay!r} (relays: {names})")
+    hashes = []
+    if add:
+        hashes = [str(h) for h in table.get("code_hashes", [])]
+        hashes += [hash_code(str(c)) for c in table.get("codes", [])]
+    hashes.append(code_hash)
+    if "codes" in table:
+        del table["codes"]
+    table["code_hashes"] = hashes
+    text = tomlkit.dumps(document)
+    validate_text(path, text)  # raises ConfigError; the file is not touched
+    write_atomic(path, text)
+    return text
+
+
 def edit(path: Path, editor: str | None = None, interactive: bool | None = None) -> bool:
     """Open a copy in $EDITOR; write it back only once it validates. False if abandoned."""
     editor = editor or os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"

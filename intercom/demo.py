@@ -85,6 +85,8 @@ def station_config(data_dir: Path, port: int) -> Path:
     door code 1234#."""
     import tomllib
 
+    from intercom.station.unlock import hash_code
+
     passwords = tomllib.loads((data_dir / "passwords.toml").read_text())
     config = {
         "station": {
@@ -93,7 +95,10 @@ def station_config(data_dir: Path, port: int) -> Path:
             "camera": "synthetic",
         },
         "bells": [{"id": 1, "pin": 17, "target": "200"}],
-        "relays": [{"name": "door", "pin": 27, "pulse": 5.0, "codes": ["1234"]}],
+        # The code as a hash, as `intercom code set` stores it: never in plain text on disk.
+        "relays": [
+            {"name": "door", "pin": 27, "pulse": 5.0, "code_hashes": [hash_code("1234")]}
+        ],
         "door_contact": {"pin": 5, "relay": "door"},
         "screen": {"greeting": "Welcome - please ring"},
     }  # fmt: skip

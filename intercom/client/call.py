@@ -35,9 +35,23 @@ class Message(str):
 
 @dataclass(frozen=True)
 class DtmfEvent:
+    """One key pressed, who pressed it and how: enough to decide whether it may count toward
+    a door code (``intercom.station.unlock.dtmf_refusal``)."""
+
     key: str
     source: str  # "signalling" (Call.send_dtmf), "session" (Session.sendDtmf), "rtp", "inband"
+    #: the sender's extension; for media digits from a peer that is not the other party, the
+    #: peer's id (a leg id, or ``listener:N``)
     sender: str
+    #: the sender's privilege names, as the exchange reported them
+    privileges: frozenset[str] = frozenset()
+    #: from the other party of this call: its signalling DTMF, or RFC 4733/in-band digits on
+    #: its own peer connection. False for a supervisor's ``Session.sendDtmf`` and for media
+    #: from any other peer (a listener, a party that rang but did not answer, one transferred
+    #: away), and when not known.
+    from_other_party: bool = False
+    #: the peer connection media digits came from; None for digits sent over signalling
+    peer: str | None = None
 
 
 class Call:
@@ -76,6 +90,9 @@ class Call:
         self.camera: OzCamera | None = None
         self.remote_display: str | None = None
         self.peer: str | None = None  # the caller's leg id, on an incoming call
+        #: the other party's leg id, as the exchange last named it (None while nobody answered):
+        #: the one peer connection whose RFC 4733 and in-band digits are the other party's
+        self.other_leg: str | None = None
         self._changed = asyncio.Event()
 
         self.on_call_state_changed: Event[[CallState]] = Event("onCallStateChanged")
@@ -147,8 +164,21 @@ class Call:
         with contextlib.suppress(OzError):  # the leg ended while we negotiated
             await self.send_signal(kind, sdp, peer)
 
-    def _media_dtmf(self, key: str, source: str) -> None:
-        self.on_dtmf_received.emit(DtmfEvent(key, source, self.other_party))
+    def _media_dtmf(self, key: str, source: str, peer: str) -> None:
+        """A digit in the audio of peer connection ``peer``: the other party's only if that
+        peer is the other party's leg."""
+        if self.other_leg is not None and peer == self.other_leg:
+            event = DtmfEvent(
+                key,
+                source,
+                self.other_party,
+                self.other_privileges,
+                from_other_party=True,
+                peer=peer,
+            )
+        else:
+            event = DtmfEvent(key, source, peer, peer=peer)
+        self.on_dtmf_received.emit(event)
 
     # ------------------------------------------------------------- queries
 
@@ -302,6 +332,8 @@ class Call:
             self.other_party_name = data.get("other_party_name", "")
         if "other_privileges" in data:
             self.other_privileges = frozenset(data["other_privileges"])
+        # Every state names the other leg while there is one: none while a new party rings.
+        self.other_leg = data.get("other_leg")
         if data.get("cause"):
             self.end_cause = EndCause(data["cause"])
         if data.get("message"):

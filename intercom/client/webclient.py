@@ -465,6 +465,7 @@ class OzWebClient:
         call.dialed = data.get("dialed", call.dialed)
         call.other_privileges = frozenset(data.get("other_privileges", []))
         call.peer = data.get("peer")
+        call.other_leg = call.peer  # the caller is the other party from the start
         self.calls[data["call_id"]] = call
         if self.media_options is not None:
             call._start_media(self.media_options, self.ice_servers)
@@ -484,10 +485,19 @@ class OzWebClient:
             call.on_message_received.emit(Message(data["text"], data.get("from", "")))
 
     def _on_dtmf(self, data: dict[str, Any]) -> None:
+        """Signalling digits come from the other party of the call (the exchange sends no
+        others as "signalling"); a supervisor's ``Session.sendDtmf`` ("session") does not."""
         call = self._call_event(data)
         if call is not None:
+            source = data.get("source", "signalling")
             call.on_dtmf_received.emit(
-                DtmfEvent(data["key"], data.get("source", "signalling"), data.get("from", ""))
+                DtmfEvent(
+                    data["key"],
+                    source,
+                    data.get("from", ""),
+                    frozenset(data.get("privileges", [])),
+                    from_other_party=source == "signalling",
+                )
             )
 
     def _call_emit(self, data: dict[str, Any], event: str, value: Any) -> None:

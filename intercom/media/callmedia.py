@@ -37,7 +37,9 @@ from .echo import EchoCancelledMicrophone, EchoCanceller, TeeSink
 log = logging.getLogger(__name__)
 
 SignalSender = Callable[[str, str, str | None], Awaitable[None]]
-DtmfHandler = Callable[[str, str], None]
+#: (key, source "rtp" or "inband", the id of the peer connection it came from): who may enter
+#: a door code depends on which party the digit came from, so the peer is never dropped.
+DtmfHandler = Callable[[str, str, str], None]
 
 
 @dataclass
@@ -110,8 +112,6 @@ class CallMedia:
         self.first_video_at: float | None = None
         self.first_audio_at: float | None = None
         self.connected = asyncio.Event()  # some peer's media is up
-        self._inband = GoertzelDetector(lambda key: self._on_dtmf(key, "inband"))
-        self._resampler = av.AudioResampler(format="s16", layout="mono", rate=8000)
         self._inbox: asyncio.Queue[Callable[[], Awaitable[None]] | None] = asyncio.Queue()
         self._worker = asyncio.create_task(self._work())
 
@@ -162,8 +162,10 @@ class CallMedia:
 
         @pc.on("track")
         def on_track(track: MediaStreamTrack) -> None:
-            consume = self._consume_video if track.kind == "video" else self._consume_audio
-            task = asyncio.create_task(consume(track))
+            if track.kind == "video":
+                task = asyncio.create_task(self._consume_video(track))
+            else:
+                task = asyncio.create_task(self._consume_audio(track, peer_id))
             peer.tasks.add(task)
             task.add_done_callback(peer.tasks.discard)
 
@@ -184,8 +186,9 @@ class CallMedia:
     def _wire_dtmf(self, peer: Peer) -> None:
         if peer.audio is not None:
             receiver = peer.audio.receiver
+            peer_id = peer.peer_id
             receiver.dtmf_handler = Rfc4733Receiver(  # type: ignore[attr-defined]
-                lambda key: self._on_dtmf(key, "rtp")
+                lambda key: self._on_dtmf(key, "rtp", peer_id)
             )
 
     def _prefer_codec(self, transceiver: RTCRtpTransceiver) -> None:
@@ -313,7 +316,15 @@ class CallMedia:
                     self.first_video_at = time.perf_counter()
                 self.display.push(frame)
 
-    async def _consume_audio(self, track: MediaStreamTrack) -> None:
+    async def _consume_audio(self, track: MediaStreamTrack, peer_id: str) -> None:
+        # In-band tones are detected per peer: one detector fed two parties' audio would mix
+        # their tones, and could not tell whose digit it heard.
+        inband = (
+            GoertzelDetector(lambda key: self._on_dtmf(key, "inband", peer_id))
+            if self.options.inband_dtmf
+            else None
+        )
+        resampler = av.AudioResampler(format="s16", layout="mono", rate=8000)
         with contextlib.suppress(MediaStreamError):
             while True:
                 frame = await track.recv()
@@ -322,9 +333,9 @@ class CallMedia:
                 if self.first_audio_at is None and self.answered:
                     self.first_audio_at = time.perf_counter()
                 self.speaker.push(frame)
-                if self.options.inband_dtmf:
-                    for low in self._resampler.resample(frame):
-                        self._inband.feed(low.to_ndarray().reshape(-1))
+                if inband is not None:
+                    for low in resampler.resample(frame):
+                        inband.feed(low.to_ndarray().reshape(-1))
 
     # ---------------------------------------------------------------- state
 

@@ -47,11 +47,11 @@ from intercom.media.displays import display_ids, register_display, unregister_di
 from intercom.media.video import CameraMode
 from intercom.systemd import Notifier
 
-from .config import StationConfig, data_dir_of, load_station_config
+from .config import StationConfig, data_dir_of, load_station_config, warnings
 from .events import EventLog
 from .paths import BELL_REQUEST, PID_FILE, status_file
 from .screen import ScreenModel, ScreenState
-from .unlock import Outcome, UnlockPolicy, hash_code
+from .unlock import Outcome, UnlockPolicy, dtmf_refusal, hash_code
 
 log = logging.getLogger(__name__)
 
@@ -135,11 +135,17 @@ class Station:
         self.client = OzWebClient(media=self._media, trust=trust)
         self.call: Call | None = None
         self.bell_of_call: int | None = None
+        # Wrong codes and lockouts are kept on disk: a restart must not hand out fresh tries.
         self.policy = UnlockPolicy(
             {r.name: [hash_code(c) for c in r.codes] + list(r.code_hashes) for r in config.relays},
             max_wrong=config.unlock.max_wrong,
             lockout_seconds=config.unlock.lockout,
+            max_lockout_seconds=config.unlock.max_lockout,
+            database=self.data_dir / "unlock.db",
         )
+        #: (who, how, reason) of refused digits already logged in this entry: one
+        #: ``unlock_refused`` per attempted entry, not one per key
+        self._refusing: set[tuple[str, str, str]] = set()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._hangup_timer: asyncio.TimerHandle | None = None
         self.online = asyncio.Event()
@@ -215,6 +221,8 @@ class Station:
         if source is not None:
             OzCamera.register(CAMERA_NAME, source, source.mode)
         self.client.onConnectionStateChanged(self._connection)
+        for warning in warnings(cfg):
+            log.warning("%s: %s", self.config_path, warning)
         self.events.add("start")
         self.screen.show(ScreenState.OFFLINE, "Connecting...")
         self._spawn(self._connect())
@@ -239,6 +247,7 @@ class Station:
             source.close()
         self.events.add("stop")
         self.events.close()
+        self.policy.close()
 
     def _log(self, kind: str, **detail: Any) -> None:
         self.events.add(kind, **detail)
@@ -301,6 +310,7 @@ class Station:
 
     def status(self) -> dict[str, Any]:
         call = self.call
+        locked_until = self.policy.lockout_until()
         return {
             "name": self.config.station.name,
             "extension": self.config.station.extension,
@@ -316,6 +326,7 @@ class Station:
             },
             "relays": {name: relay.is_open for name, relay in self.relays.items()},
             "door_open": None if self.door_contact is None else self.door_contact.is_open,
+            "lockout": None if locked_until is None else {"until": locked_until},
             "pid": os.getpid(),
         }
 
@@ -364,6 +375,7 @@ class Station:
         }
         self.policy.max_wrong = new.unlock.max_wrong
         self.policy.lockout_seconds = new.unlock.lockout
+        self.policy.max_lockout_seconds = new.unlock.max_lockout
         self.max_call = new.calls.max_call
         if self.screen.greeting != new.screen.greeting:
             self.screen.greeting = new.screen.greeting
@@ -438,6 +450,7 @@ class Station:
         self.call, self.bell_of_call = call, bell_id
         self.idle.clear()
         self.policy.reset_entry()
+        self._refusing.clear()
         call.onCallStateChanged(lambda state: self._state(call, state))
         call.onDtmfReceived(lambda event: self._dtmf(call, event))
         call.onMessageReceived(lambda message: self._message(call, message))
@@ -539,15 +552,23 @@ class Station:
         return call is self.call and call.state in (CallState.IN_CALL, CallState.HOLD)
 
     def _dtmf(self, call: Call, event: DtmfEvent) -> None:
-        decision = self.policy.digit(event.key, self._answered(call))
+        """A key toward the door code. It counts only from the other party of this answered
+        call or from a supervisor holding ``door`` (``dtmf_refusal``); the log names who really
+        sent it (a supervisor's extension for session digits) and how."""
         how = f"dtmf-{event.source}"
+        who = event.sender or (call.other_party if event.from_other_party else "unknown")
+        refusal = dtmf_refusal(
+            event.source, event.from_other_party, event.privileges, self._answered(call)
+        )
+        decision = self.policy.digit(event.key, refusal is None)
         if decision.outcome is Outcome.UNLOCK and decision.relay is not None:
-            self._unlock(decision.relay, call.other_party, how)
+            self._unlock(decision.relay, who, how)
         elif decision.outcome is Outcome.WRONG:
+            # The policy has committed the attempt: only now does the door answer.
             self.beep(((300.0, 0.3),))
             self.events.add(
                 "wrong_code",
-                who=call.other_party,
+                who=who,
                 how=how,
                 attempts_left=decision.attempts_left,
                 bell=self.bell_of_call,
@@ -555,12 +576,29 @@ class Station:
             self.screen.show(ScreenState.NOTICE, "Wrong code", "", 5)
         elif decision.outcome is Outcome.LOCKED_OUT:
             self.beep(((300.0, 0.3), (200.0, 0.5)))
-            self.events.add("lockout", who=call.other_party, how=how, bell=self.bell_of_call)
-            self.screen.show(ScreenState.NOTICE, "Too many wrong codes", "", 10)
-        elif decision.outcome is Outcome.REFUSED:
             self.events.add(
-                "unlock_refused", who=call.other_party, how=how, reason="not in an answered call"
+                "lockout",
+                who=who,
+                how=how,
+                bell=self.bell_of_call,
+                until=decision.locked_until,
+                seconds=round(decision.lockout_seconds),
+                started=decision.new_lockout,
             )
+            minutes = max(1, round(decision.lockout_seconds / 60))
+            self.screen.show(
+                ScreenState.NOTICE, "Too many wrong codes", f"Try again in {minutes} min", 10
+            )
+        elif decision.outcome is Outcome.REFUSED and refusal is not None:
+            key = (who, how, refusal)
+            if key not in self._refusing:
+                self.events.add(
+                    "unlock_refused", who=who, how=how, reason=refusal, bell=self.bell_of_call
+                )
+            if event.key == "#":
+                self._refusing.discard(key)  # the next entry is logged again
+            else:
+                self._refusing.add(key)
         self._draw()
 
     def _command(self, call: Call, data: dict[str, Any]) -> None:
@@ -579,6 +617,7 @@ class Station:
         if relay not in self.relays:
             self.events.add("unlock_refused", who=who, how="command", reason="unknown relay")
             return
+        self.policy.reset()  # an authorised unlock: wrong codes and lockouts start over
         self._unlock(relay, who, "command")
 
     def _unlock(self, relay: str, who: str, how: str) -> None:

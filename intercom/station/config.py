@@ -9,7 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from intercom.configfile import beside, load_toml
 
-Code = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,8}$")]
+#: 4 to 8 digits (``unlock.check_code``): three digits fall to a thousand tries.
+Code = Annotated[str, StringConstraints(pattern=r"^[0-9]{4,8}$")]
 
 
 class Strict(BaseModel):
@@ -49,7 +50,9 @@ class RelayConfig(Strict):
     active_high: bool = True
     pulse: Annotated[float, Field(ge=1.0, le=30.0)] = 5.0
     bistable: bool = False
-    codes: list[Code] = Field(default_factory=list)  # hashed in memory at load
+    #: plain-text codes, still accepted (hashed in memory at load); `intercom config validate`
+    #: warns, and `intercom code set` replaces them by hashes
+    codes: list[Code] = Field(default_factory=list)
     code_hashes: list[str] = Field(default_factory=list)
 
 
@@ -97,7 +100,16 @@ class AudioConfig(Strict):
 
 class UnlockConfig(Strict):
     max_wrong: Annotated[int, Field(ge=1, le=100)] = 5
-    lockout: Annotated[float, Field(ge=0, le=86400)] = 300.0
+    #: the first lockout, in seconds: never 0, which would let codes be tried without end
+    lockout: Annotated[float, Field(gt=0, le=86400)] = 300.0
+    #: each further lockout (until an authorised unlock) lasts twice as long, up to this
+    max_lockout: Annotated[float, Field(gt=0, le=7 * 86400)] = 86400.0
+
+    @model_validator(mode="after")
+    def _check(self) -> UnlockConfig:
+        if self.max_lockout < self.lockout:
+            raise ValueError("max_lockout must be at least lockout")
+        return self
 
 
 class StationConfig(Strict):
@@ -132,6 +144,16 @@ class StationConfig(Strict):
         if not self.station.password and not self.station.token:
             raise ValueError("station needs a password or a token")
         return self
+
+
+def warnings(config: StationConfig) -> list[str]:
+    """What is accepted but should change: `intercom config validate` prints these."""
+    return [
+        f"relays[{i}].codes: door codes in plain text; store them hashed with"
+        f" `intercom code set --relay {relay.name}`"
+        for i, relay in enumerate(config.relays)
+        if relay.codes
+    ]
 
 
 def load_station_config(path: Path | str) -> StationConfig:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -47,10 +48,35 @@ class EventLog:
         self._db.execute("UPDATE events SET snapshot = ? WHERE id = ?", (path, event_id))
 
     def since(self, since: float = 0.0, limit: int = 1000) -> list[dict[str, Any]]:
+        """The oldest ``limit`` events from ``since`` on, oldest first."""
         rows = self._db.execute(
             "SELECT id, at, kind, detail, snapshot FROM events WHERE at >= ? ORDER BY id LIMIT ?",
             (since, limit),
         ).fetchall()
+        return self._decode(rows)
+
+    def recent(
+        self, limit: int = 50, kinds: Collection[str] = (), since: float = 0.0
+    ) -> list[dict[str, Any]]:
+        """The newest ``limit`` events (of ``kinds``, if given) from ``since`` on, newest first:
+        what someone at the door's log wants to see first."""
+        unknown = set(kinds) - KINDS
+        if unknown:
+            raise ValueError(f"unknown event kind(s) {sorted(unknown)}")
+        where = "at >= ?"
+        params: list[float | str] = [since]
+        if kinds:  # placeholders only: the kinds themselves are parameters
+            where += f" AND kind IN ({', '.join('?' * len(kinds))})"
+            params += list(kinds)
+        rows = self._db.execute(
+            f"SELECT id, at, kind, detail, snapshot FROM events WHERE {where}"
+            " ORDER BY id DESC LIMIT ?",
+            (*params, limit),
+        ).fetchall()
+        return self._decode(rows)
+
+    @staticmethod
+    def _decode(rows: list[sqlite3.Row]) -> list[dict[str, Any]]:
         return [
             {
                 "id": r["id"],

@@ -35,9 +35,18 @@ def last_events(data_dir: Path, count: int = 5) -> list[dict[str, Any]]:
         return []
     log = EventLog(path)
     try:
-        return log.since(0.0, limit=1_000_000)[-count:]
+        return log.recent(count)[::-1]  # the newest few, in the order they happened
     finally:
         log.close()
+
+
+def _span(seconds: float) -> str:
+    seconds = int(seconds + 0.999)
+    if seconds < 120:
+        return f"{seconds} s"
+    if seconds < 7200:
+        return f"{seconds // 60} min"
+    return f"{seconds // 3600} h {seconds // 60 % 60} min"
 
 
 def format_status(status: dict[str, Any] | None, events: list[dict[str, Any]]) -> str:
@@ -58,6 +67,11 @@ def format_status(status: dict[str, Any] | None, events: list[dict[str, Any]]) -
             lines.append(f"relay {name}: {'OPEN (energised)' if active else 'locked'}")
         if status.get("door_open") is not None:
             lines.append(f"door: {'open' if status['door_open'] else 'closed'}")
+        lockout_end = (status.get("lockout") or {}).get("until") or 0.0
+        left = lockout_end - time.time()
+        if left > 0:  # the file is written when something changes, not when a lockout ends
+            until = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(lockout_end))
+            lines.append(f"lockout: codes refused until {until} ({_span(left)} left)")
         lines.append(f"screen: {status['screen']}")
     if events:
         lines.append("last events:")

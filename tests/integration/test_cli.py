@@ -122,7 +122,8 @@ async def test_demo_prints_the_address_and_logins(tmp_path: Path) -> None:
         await call.wait_for(CallState.COMPLETED, timeout=15)  # hung up after the unlock
         await flat.disconnect()
         events = cli("events", "--json", "--data-dir", str(tmp_path / "demo"))
-        kinds = [json.loads(line)["kind"] for line in events.stdout.splitlines()]
+        newest_first = [json.loads(line)["kind"] for line in events.stdout.splitlines()]
+        kinds = newest_first[::-1]
         assert [k for k in kinds if k in ("bell", "call_answered", "unlock", "call_ended")] == [
             "bell",
             "call_answered",
