@@ -5,6 +5,10 @@ TLS by default. A device without a configured certificate makes its own self-sig
 ECDSA P-256 key, valid for ten years, naming ``localhost``, the host's name and ``<name>.local``,
 loopback and any configured names) the first time it starts, and keeps it in its data directory:
 every device has its own key, none is shipped.
+
+The certificate is a leaf (CA:FALSE, serverAuth only), not a CA: a resident who trusts it, or a
+station that pins it (OpenSSL accepts a self-signed leaf as its own trust anchor), trusts this
+exchange and nothing else, even if its key is stolen one day.
 """
 
 from __future__ import annotations
@@ -62,8 +66,9 @@ def _subject_names(names: list[str]) -> list[x509.GeneralName]:
 
 
 def generate_self_signed(certificate: Path, key: Path, names: list[str]) -> None:
-    """Write a new key (mode 0600) and a self-signed certificate for ``names``."""
+    """Write a new key (mode 0600) and a self-signed leaf certificate for ``names``."""
     private_key = ec.generate_private_key(ec.SECP256R1())
+    key_id = x509.SubjectKeyIdentifier.from_public_key(private_key.public_key())
     common_name = next((n for n in names if n != "localhost"), names[0])
     subject = x509.Name(
         [
@@ -81,11 +86,12 @@ def generate_self_signed(certificate: Path, key: Path, names: list[str]) -> None
         .not_valid_before(now - datetime.timedelta(days=1))  # tolerate a clock a little behind
         .not_valid_after(now + datetime.timedelta(days=VALID_DAYS))
         .add_extension(x509.SubjectAlternativeName(_subject_names(names)), critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        # Not a CA: it cannot vouch for any other site's certificate.
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(
             x509.KeyUsage(
-                digital_signature=True,
-                key_cert_sign=True,
+                digital_signature=True,  # ECDHE-ECDSA: the key only signs the handshake
+                key_cert_sign=False,
                 content_commitment=False,
                 key_encipherment=False,
                 data_encipherment=False,
@@ -99,6 +105,10 @@ def generate_self_signed(certificate: Path, key: Path, names: list[str]) -> None
         .add_extension(
             x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False
         )
+        .add_extension(key_id, critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(key_id), critical=False
+        )
         .sign(private_key, hashes.SHA256())
     )
     key.parent.mkdir(parents=True, exist_ok=True)
@@ -109,6 +119,15 @@ def generate_self_signed(certificate: Path, key: Path, names: list[str]) -> None
     )
     write_atomic(key, key_bytes, mode=0o600)
     write_atomic(certificate, cert.public_bytes(serialization.Encoding.PEM), mode=0o644)
+
+
+def is_certificate_authority(path: Path) -> bool:
+    """Whether the certificate in ``path`` may sign others (BasicConstraints CA:TRUE)."""
+    try:
+        cert = x509.load_pem_x509_certificate(path.read_bytes())
+        return bool(cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
+    except (ValueError, x509.ExtensionNotFound):
+        return False
 
 
 def ensure_certificate(
@@ -126,6 +145,18 @@ def ensure_certificate(
     folder = data_dir / "tls"
     certificate, key = folder / "certificate.pem", folder / "key.pem"
     if certificate.is_file() and key.is_file():
+        if is_certificate_authority(certificate):
+            # Made by an older version, which issued a CA. It is kept, not re-issued: stations
+            # that pin it (exchange_certificate) and browsers that accepted it would all fail
+            # until someone copied the new one to each, and a door that cannot ring is worse.
+            # Its key never left this device (0600); whoever wants a leaf removes the two files.
+            log.warning(
+                "%s is a CA certificate made by an older version; it is kept so that what "
+                "trusts it keeps connecting. For a leaf certificate: remove it and %s, restart, "
+                "and copy the new one to the stations that pin it",
+                certificate,
+                key,
+            )
         return CertificatePair(certificate, key, generated=False)
     generate_self_signed(certificate, key, default_names() + names)
     log.info("made a self-signed TLS certificate in %s", folder)
@@ -141,7 +172,8 @@ def server_context(pair: CertificatePair) -> ssl.SSLContext:
 
 def client_context(trusted: Path | str | None = None) -> ssl.SSLContext:
     """Verify the exchange against the system's CAs, or against ``trusted`` alone (a CA or the
-    exchange's own self-signed certificate: pinning it)."""
+    exchange's own self-signed certificate: pinning it; OpenSSL takes a self-signed leaf as a
+    trust anchor for itself)."""
     context = ssl.create_default_context(cafile=str(trusted) if trusted is not None else None)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     return context

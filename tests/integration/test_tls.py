@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import datetime
 import http.client
+import ipaddress
+import logging
 import ssl
 from pathlib import Path
 from typing import Any
 
 import pytest
 import tomli_w
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import InvalidStatus
 
@@ -164,11 +171,164 @@ async def test_reload_changes_the_allowed_origins(tmp_path: Path) -> None:
     path = write_config(tmp_path)
     exchange = await started(path)
     try:
-        assert not exchange.web.origin_allowed("https://new.example", "127.0.0.1:1")
+        assert not exchange.web.origin_allowed("https://new.example")
         config = directory_config(allowed_origins=["https://new.example"])
         path.write_text(tomli_w.dumps(config))
         assert exchange.reload()
-        assert exchange.web.origin_allowed("https://new.example", "127.0.0.1:1")
-        assert not exchange.web.origin_allowed("https://portal.example.org", "127.0.0.1:1")
+        assert exchange.web.origin_allowed("https://new.example")
+        assert not exchange.web.origin_allowed("https://portal.example.org")
     finally:
         await exchange.stop()
+
+
+def handshake(certificate: Path, key: Path, trusted: Path, name: str, strict: bool = False) -> None:
+    """A TLS handshake in memory between a server with ``certificate`` and a client that pins
+    ``trusted`` (``client_context``, as OzWebClient(trust=...) makes it); raises if refused.
+    ``strict``: strict X.509 checks, as Python 3.13 has them by default."""
+    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server.load_cert_chain(certificate, key)
+    client = client_context(trusted)
+    if strict:
+        client.verify_flags |= ssl.VERIFY_X509_STRICT
+    c_in, c_out, s_in, s_out = (ssl.MemoryBIO() for _ in range(4))
+    ends = [
+        (client.wrap_bio(c_in, c_out, server_hostname=name), c_out, s_in),
+        (server.wrap_bio(s_in, s_out, server_side=True), s_out, c_in),
+    ]
+    done: set[int] = set()
+    for _ in range(20):
+        for i, (tls, out, peer) in enumerate(ends):
+            if i not in done:
+                try:
+                    tls.do_handshake()
+                    done.add(i)
+                except ssl.SSLWantReadError:
+                    pass
+            peer.write(out.read())
+        if len(done) == 2:
+            return
+    raise AssertionError("the handshake did not finish")
+
+
+def signed_by(issuer_certificate: Path, issuer_key: Path, folder: Path, name: str) -> Path:
+    """A certificate for ``name`` signed with the exchange's key, as someone holding that key
+    would make one for another site; its key is written beside it as ``<name>.key``."""
+    issuer = x509.load_pem_x509_certificate(issuer_certificate.read_bytes())
+    signing_key = serialization.load_pem_private_key(issuer_key.read_bytes(), None)
+    assert isinstance(signing_key, ec.EllipticCurvePrivateKey)
+    own_key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+        .issuer_name(issuer.subject)
+        .public_key(own_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=30))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.SubjectKeyIdentifier.from_public_key(own_key.public_key()), critical=False
+        )
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(signing_key.public_key()),
+            critical=False,
+        )
+        .sign(signing_key, hashes.SHA256())
+    )
+    path = folder / f"{name}.pem"
+    path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    path.with_suffix(".key").write_bytes(
+        own_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return path
+
+
+def old_style_certificate(certificate: Path, key: Path) -> None:
+    """What versions before the leaf made: a self-signed CA for 127.0.0.1."""
+    private_key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    usage = dict.fromkeys(
+        ("content_commitment", "key_encipherment", "data_encipherment", "key_agreement",
+         "crl_sign", "encipher_only", "decipher_only"),
+        False,
+    )  # fmt: skip
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(private_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=3650))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(digital_signature=True, key_cert_sign=True, **usage), critical=True
+        )
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .sign(private_key, hashes.SHA256())
+    )
+    certificate.parent.mkdir(parents=True, exist_ok=True)
+    key.write_bytes(
+        private_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    key.chmod(0o600)
+    certificate.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+
+
+def test_the_generated_certificate_is_a_leaf_that_vouches_for_nothing_else(
+    tmp_path: Path,
+) -> None:
+    cert_path, key_path = tmp_path / "certificate.pem", tmp_path / "key.pem"
+    generate_self_signed(cert_path, key_path, ["localhost", "127.0.0.1", "door.local"])
+    cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
+    constraints = cert.extensions.get_extension_for_class(x509.BasicConstraints)
+    assert constraints.critical and constraints.value.ca is False
+    usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
+    assert usage.digital_signature
+    assert not (usage.key_cert_sign or usage.crl_sign or usage.key_encipherment)
+    extended = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    assert list(extended) == [ExtendedKeyUsageOID.SERVER_AUTH]
+    key_id = cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+    assert key_id == x509.SubjectKeyIdentifier.from_public_key(cert.public_key())
+    # Pinned, it is trusted for the names it carries (also under strict checks)...
+    for strict in (False, True):
+        handshake(cert_path, key_path, trusted=cert_path, name="door.local", strict=strict)
+    # ...and a certificate for another site signed with its key is refused by whoever pins it.
+    forged = signed_by(cert_path, key_path, tmp_path, "bank.example")
+    with pytest.raises(ssl.SSLCertVerificationError):
+        handshake(forged, forged.with_suffix(".key"), trusted=cert_path, name="bank.example")
+
+
+async def test_a_ca_certificate_of_an_older_version_is_kept_and_still_works(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    tls = tmp_path / "data" / "tls"
+    old_style_certificate(tls / "certificate.pem", tls / "key.pem")
+    before = (tls / "certificate.pem").read_bytes(), (tls / "key.pem").read_bytes()
+    with caplog.at_level(logging.WARNING, logger="intercom.exchange.tls"):
+        exchange = await started(write_config(tmp_path))
+    try:
+        assert exchange.certificate is not None and not exchange.certificate.generated
+        assert ((tls / "certificate.pem").read_bytes(), (tls / "key.pem").read_bytes()) == before
+        # Stations that pinned it keep logging in.
+        assert await login(exchange.url, tls / "certificate.pem") is (
+            ConnectionState.ACCESS_GRANTED
+        )
+    finally:
+        await exchange.stop()
+    assert "is a CA certificate made by an older version" in caplog.text
