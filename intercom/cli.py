@@ -124,6 +124,23 @@ def build_parser() -> argparse.ArgumentParser:
     revoke.add_argument("--config", required=True, type=Path)
     revoke.add_argument("id", help="the token's id as `intercom token list` shows it")
 
+    passwd = sub.add_parser(
+        "passwd", help="set an extension's password (the exchange's file keeps only its hash)"
+    )
+    passwd.add_argument(
+        "--config",
+        type=Path,
+        default=Path("/etc/intercom/exchange.toml"),
+        help="exchange TOML file (default: /etc/intercom/exchange.toml)",
+    )
+    passwd.add_argument("extension")
+    passwd.add_argument(
+        "--generate",
+        action="store_true",
+        help="make a random password and print it (once: it is not kept anywhere)",
+    )
+    passwd.add_argument("--no-reload", action="store_true", help="do not signal the exchange")
+
     bench = sub.add_parser("bench", help="measure performance")
     bench_sub = bench.add_subparsers(dest="bench_command", required=True)
     bex = bench_sub.add_parser("exchange", help="connections, call rate and latency")
@@ -233,6 +250,8 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(run_demo(args.data_dir, args.port, args.host))
         elif args.command == "token":
             return _token(args)
+        elif args.command == "passwd":
+            return _passwd(args)
         elif args.command == "bench" and args.bench_command == "exchange":
             from intercom.bench.exchange import main as bench_exchange
 
@@ -281,6 +300,8 @@ def _config(args: argparse.Namespace) -> int:
         config = configtool.validate_text(path, configtool.read(path))
         print(f"ok: {path}")
         for warning in warnings(config) if isinstance(config, StationConfig) else []:
+            print(f"warning: {warning}", file=sys.stderr)
+        for warning in configtool.secret_warnings(path, config):
             print(f"warning: {warning}", file=sys.stderr)
     elif command == "set":
         try:
@@ -407,6 +428,33 @@ def _token(args: argparse.Namespace) -> int:
         print(new_token)
     finally:
         store.close()
+    return 0
+
+
+def _passwd(args: argparse.Namespace) -> int:
+    """``intercom passwd``: the password is read without echo (twice, to catch a typo), as one
+    line from a pipe, or made here; only its scrypt hash is written."""
+    import getpass
+    import secrets
+
+    from intercom import configtool
+
+    try:
+        if args.generate:
+            password = secrets.token_urlsafe(12)
+        elif sys.stdin.isatty():
+            password = getpass.getpass(f"new password for extension {args.extension}: ")
+            if getpass.getpass("the same password again: ") != password:
+                raise ValueError("the passwords do not match")
+        else:
+            password = sys.stdin.readline().rstrip("\r\n")
+        configtool.set_password(args.config, args.extension, password)
+    except (ValueError, ConfigError) as exc:
+        print(f"error: {exc}; {args.config} unchanged", file=sys.stderr)
+        return 2
+    if args.generate:
+        print(f"extension {args.extension} password {password}")
+    print("saved" if args.no_reload else configtool.reload_running(args.config))
     return 0
 
 

@@ -4,7 +4,13 @@ Works on a station file (it has a ``[station]`` table) or an exchange file. Ever
 validated as a whole with the same models and messages as at start-up; a refused change leaves
 the file untouched. Accepted changes are written atomically (a temporary file in the same
 folder, fsync, rename: a power cut leaves the old file or the new one, never half of each),
-keeping comments and layout, and the running station is asked to reload.
+keeping comments and layout, readable by the owner and the service's group at most (0640: they
+hold passwords), and the running station is asked to reload.
+
+A station file that leaves both password and token out is one for the boot partition, whose
+first boot makes this device's own password (``intercom.firstboot``): it validates, with a
+warning. Extension passwords in an exchange file are stored as scrypt hashes (``intercom
+passwd``); plain text still works, with a warning.
 """
 
 from __future__ import annotations
@@ -25,14 +31,16 @@ import tomlkit
 from pydantic import BaseModel
 
 from intercom.atomicfile import write_atomic
-from intercom.configfile import ConfigError, parse_toml_text
-from intercom.exchange.config import ExchangeConfig
+from intercom.configfile import ConfigError, beside, parse_toml_text
+from intercom.exchange.config import ExchangeConfig, is_password_hash
 from intercom.station.config import StationConfig, data_dir_of
 from intercom.station.paths import PID_FILE
 
 #: Where the appliance keeps its files (deploy/); elsewhere name the file with --config.
 DEFAULT_CONFIG = Path("/etc/intercom/station.toml")
 SECRET_KEYS = frozenset({"password", "token", "codes", "code_hashes", "credential", "key"})
+#: Stands in, during validation only, for the password a boot-partition file leaves out.
+FIRST_BOOT_PASSWORD = "(made at first boot)"
 
 _PATH_PART = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*)((?:\[\d+\])*)")
 
@@ -46,7 +54,41 @@ def model_for(text: str) -> type[BaseModel]:
 
 
 def validate_text(path: Path, text: str) -> BaseModel:
-    return parse_toml_text(path, text, model_for(text))
+    model = model_for(text)
+    if model is StationConfig and _leaves_login_out(text):
+        raw = tomllib.loads(text)
+        raw["station"]["password"] = FIRST_BOOT_PASSWORD
+        text = tomli_w.dumps(raw)
+    return parse_toml_text(path, text, model)
+
+
+def _leaves_login_out(text: str) -> bool:
+    """A station file without password and token: one for the boot partition."""
+    try:
+        settings = tomllib.loads(text).get("station")
+    except tomllib.TOMLDecodeError:
+        return False
+    return isinstance(settings, dict) and "password" not in settings and "token" not in settings
+
+
+def secret_warnings(path: Path, config: BaseModel) -> list[str]:
+    """What about the secrets is accepted but should change; ``intercom config validate``
+    prints these (exit status 0)."""
+    if isinstance(config, StationConfig):
+        if config.station.password == FIRST_BOOT_PASSWORD:
+            return [
+                "station.password: none given; the first boot makes one for a file on the boot "
+                "partition (a station that is started with this file cannot log in)"
+            ]
+        return []
+    if not isinstance(config, ExchangeConfig):
+        return []
+    return [
+        f"extensions[{i}].password: the password of extension {ext.number} is in plain text;"
+        f" store it hashed with `intercom passwd --config {path} {ext.number}`"
+        for i, ext in enumerate(config.extensions)
+        if ext.password is not None and not is_password_hash(ext.password)
+    ]
 
 
 def read(path: Path) -> str:
@@ -70,6 +112,8 @@ def show(path: Path, secrets: bool = False) -> str:
     """The effective configuration, defaults filled in, secrets masked unless asked for."""
     config = validate_text(path, read(path))
     data = config.model_dump(mode="json", exclude_none=True)
+    if isinstance(config, StationConfig) and config.station.password == FIRST_BOOT_PASSWORD:
+        data["station"]["password"] = ""  # not in the file
     return tomli_w.dumps(data if secrets else _mask(data))
 
 
@@ -196,6 +240,32 @@ def edit(path: Path, editor: str | None = None, interactive: bool | None = None)
         tmp.unlink(missing_ok=True)
 
 
+def set_password(path: Path, extension: str, password: str) -> str:
+    """Store ``password``'s scrypt hash as ``extension``'s password in the exchange file
+    ``path``, keeping comments; validated and written like ``set_values``. The new text."""
+    from intercom.exchange.auth import hash_password
+
+    if not password:
+        raise ValueError("an empty password is refused")
+    original = read(path)
+    if model_for(original) is not ExchangeConfig:
+        raise ValueError(
+            "that is a station file; extension passwords are checked by the exchange: name its "
+            "file (embedded_exchange) with --config"
+        )
+    document = tomlkit.parse(original)
+    entry = next(
+        (e for e in document.get("extensions", []) if str(e.get("number")) == extension), None
+    )
+    if entry is None:
+        raise ValueError(f"no extension {extension!r}")
+    entry["password"] = hash_password(password)
+    text = tomlkit.dumps(document)
+    validate_text(path, text)  # raises ConfigError; the file is not touched
+    write_atomic(path, text)
+    return text
+
+
 def station_data_dir(path: Path) -> Path | None:
     try:
         config = validate_text(path, read(path))
@@ -204,10 +274,31 @@ def station_data_dir(path: Path) -> Path | None:
     return data_dir_of(config, path) if isinstance(config, StationConfig) else None
 
 
+def embedding_station(path: Path) -> Path | None:
+    """The station file that runs the exchange file ``path`` inside the station (the
+    single-door appliance): reloading that station reloads its exchange too. Looked for
+    beside ``path`` and at ``DEFAULT_CONFIG``."""
+    target = path.resolve()
+    for candidate in (path.parent / "station.toml", DEFAULT_CONFIG):
+        try:
+            config = validate_text(candidate, read(candidate))
+        except (ConfigError, OSError):
+            continue
+        if not isinstance(config, StationConfig) or not config.station.embedded_exchange:
+            continue
+        if beside(candidate, config.station.embedded_exchange).resolve() == target:
+            return candidate
+    return None
+
+
 def reload_running(path: Path) -> str:
-    """Ask the station running on this file to reload (SIGHUP, as `systemctl reload` does)."""
+    """Ask the station running on this file, or running this exchange file inside it, to
+    reload (SIGHUP, as `systemctl reload` does)."""
     data_dir = station_data_dir(path)
     if data_dir is None:
+        station = embedding_station(path)
+        if station is not None:
+            return reload_running(station)
         return "saved; reload the exchange with: systemctl reload intercom-exchange"
     try:
         pid = int((data_dir / PID_FILE).read_text())

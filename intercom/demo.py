@@ -17,6 +17,9 @@ import tomli_w
 
 from intercom.exchange.server import Exchange
 
+#: The demo's passwords in plain text, in its data directory (0600), to print at each start.
+PASSWORDS_FILE = "passwords.toml"
+
 DEMO_EXTENSIONS = [
     ("100", "station", "Front door", ["call", "door"]),
     ("201", "webphone", "Flat 1", ["call", "door", "history"]),
@@ -26,9 +29,16 @@ DEMO_EXTENSIONS = [
 
 
 def demo_config(data_dir: Path, port: int, host: str = "127.0.0.1") -> Path:
-    """Write (once) the demo's exchange configuration, keeping passwords already made."""
+    """Write the demo's exchange configuration, keeping passwords already made.
+
+    The demo prints each login at every start, so it keeps the passwords themselves, in
+    ``passwords.toml`` (0600: its user's alone); the exchange's file holds only their hashes,
+    as ``intercom passwd`` writes them."""
+    from intercom.atomicfile import write_atomic
+    from intercom.exchange.auth import hash_password
+
     data_dir.mkdir(parents=True, exist_ok=True)
-    secrets_file = data_dir / "passwords.toml"
+    secrets_file = data_dir / PASSWORDS_FILE
     passwords: dict[str, str] = {}
     if secrets_file.exists():
         import tomllib
@@ -36,8 +46,8 @@ def demo_config(data_dir: Path, port: int, host: str = "127.0.0.1") -> Path:
         passwords = tomllib.loads(secrets_file.read_text())
     for number, *_ in DEMO_EXTENSIONS:
         passwords.setdefault(number, secrets.token_urlsafe(9))
-    secrets_file.write_text(tomli_w.dumps(passwords))
-    secrets_file.chmod(0o600)
+    # 0600 from the first byte: chmod after a write would leave a moment under the umask.
+    write_atomic(secrets_file, tomli_w.dumps(passwords), mode=0o600)
     config: dict[str, Any] = {
         "exchange": {"host": host, "port": port, "data_dir": "."},
         "extensions": [
@@ -45,7 +55,7 @@ def demo_config(data_dir: Path, port: int, host: str = "127.0.0.1") -> Path:
                 "number": number,
                 "type": kind,
                 "display_name": name,
-                "password": passwords[number],
+                "password": hash_password(passwords[number]),
                 "privileges": privileges,
             }
             for number, kind, name, privileges in DEMO_EXTENSIONS
@@ -68,16 +78,22 @@ def demo_config(data_dir: Path, port: int, host: str = "127.0.0.1") -> Path:
         ],
     }
     path = data_dir / "exchange.toml"
-    path.write_text(tomli_w.dumps(config))
-    path.chmod(0o600)
+    write_atomic(path, tomli_w.dumps(config), mode=0o600)
     return path
 
 
 def demo_logins(config_path: Path) -> list[str]:
+    """``extension N password P`` for each extension of the demo's exchange file, from the
+    passwords kept beside it (the file itself holds hashes)."""
     import tomllib
 
     raw = tomllib.loads(config_path.read_text())
-    return [f"extension {e['number']} password {e['password']}" for e in raw["extensions"]]
+    passwords = tomllib.loads((config_path.parent / PASSWORDS_FILE).read_text())
+    return [
+        f"extension {e['number']} password {passwords[e['number']]}"
+        for e in raw["extensions"]
+        if e["number"] in passwords
+    ]
 
 
 def station_config(data_dir: Path, port: int) -> Path:

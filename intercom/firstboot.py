@@ -14,8 +14,10 @@ models as everywhere else:
 
 No password is ever shipped: whatever the files leave empty (the station's password, those of
 the default extensions) is generated here, per device, and the ones a person needs are written
-to ``first-login.txt`` in the configuration folder (readable by root only). The TLS certificate
-is made by the exchange on its first start, also per device.
+to ``first-login.txt`` in the configuration folder (readable by root only). The exchange's file
+keeps only scrypt hashes of its extensions' passwords (plain-text ones in an imported file are
+replaced by their hashes); the station's own file keeps its password, which it must send. The
+TLS certificate is made by the exchange on its first start, also per device.
 """
 
 from __future__ import annotations
@@ -30,10 +32,12 @@ from pathlib import Path
 from typing import Any
 
 import tomli_w
+import tomlkit
 
 from intercom.atomicfile import write_atomic
 from intercom.configfile import ConfigError, parse_toml_text
-from intercom.exchange.config import ExchangeConfig
+from intercom.exchange.auth import hash_password
+from intercom.exchange.config import ExchangeConfig, is_password_hash
 from intercom.station.config import StationConfig
 
 STATION_FILE = "intercom.toml"
@@ -53,11 +57,15 @@ def _password() -> str:
 
 
 def default_exchange(station_password: str) -> dict[str, Any]:
+    """The single-door directory, with plain-text passwords (``hashed`` before writing it)."""
+    station = {"number": "100", "type": "station", "display_name": "Front door",
+               "privileges": ["call", "door"]}  # fmt: skip
+    if station_password:  # else the station logs in with a token; "" would let anyone in
+        station["password"] = station_password
     return {
         "exchange": {"port": 7777, "data_dir": f"{DATA_DIR}/exchange"},
         "extensions": [
-            {"number": "100", "type": "station", "display_name": "Front door",
-             "password": station_password, "privileges": ["call", "door"]},
+            station,
             {"number": "201", "type": "webphone", "display_name": "Flat 1",
              "password": _password(), "privileges": ["call", "door", "history"]},
             {"number": "900", "type": "webphone", "display_name": "Concierge",
@@ -81,6 +89,31 @@ def default_station(password: str) -> dict[str, Any]:
         "led_pin": 23,
         "tamper_pin": 5,
     }  # fmt: skip
+
+
+def hashed(directory: dict[str, Any]) -> dict[str, Any]:
+    """``directory`` with each extension's password replaced by its scrypt hash."""
+    return {
+        **directory,
+        "extensions": [
+            {**e, "password": hash_password(e["password"])} if e.get("password") else e
+            for e in directory.get("extensions", [])
+        ],
+    }
+
+
+def _hash_passwords(text: str, station: dict[str, Any], generated: bool) -> str:
+    """An imported exchange file with its plain-text passwords replaced by their hashes,
+    comments kept. ``generated``: the station's password was made here, so its extension, if it
+    has none, gets it (else the station could not log in)."""
+    document = tomlkit.parse(text)
+    for entry in document.get("extensions", []):
+        password = entry.get("password")
+        if generated and password is None and str(entry.get("number")) == station.get("extension"):
+            password = station["password"]
+        if password is not None and not is_password_hash(str(password)):
+            entry["password"] = hash_password(str(password))
+    return tomlkit.dumps(document)
 
 
 def _write(path: Path, data: dict[str, Any] | str) -> None:
@@ -159,11 +192,12 @@ def run(boot: Path, config_dir: Path) -> Outcome:
     else:
         station = tomllib.loads(station_out.read_text())
     if EXCHANGE_FILE in texts:
-        _write(exchange_out, texts[EXCHANGE_FILE])
+        generated = "station password" in outcome.generated
+        _write(exchange_out, _hash_passwords(texts[EXCHANGE_FILE], station["station"], generated))
         outcome.imported.append(EXCHANGE_FILE)
     elif station["station"].get("embedded_exchange") and not exchange_out.exists():
         directory = default_exchange(station["station"].get("password", ""))
-        _write(exchange_out, directory)
+        _write(exchange_out, hashed(directory))
         outcome.generated.append("default exchange.toml")
         logins = [
             f"extension {e['number']} ({e['display_name']}) password {e['password']}"
@@ -171,13 +205,13 @@ def run(boot: Path, config_dir: Path) -> Outcome:
             if e["type"] != "station"
         ]
     if logins:
-        first_login = config_dir / "first-login.txt"
-        first_login.write_text(
-            "Logins made on this device's first boot (change them with `intercom config`):\n"
-            + "\n".join(logins)
-            + "\n"
+        # The only copy of these passwords in plain text: root's alone from the first byte.
+        write_atomic(
+            config_dir / "first-login.txt",
+            "Logins made on this device's first boot (change them with"
+            " `intercom passwd EXTENSION`):\n" + "\n".join(logins) + "\n",
+            mode=0o600,
         )
-        first_login.chmod(0o600)
     for name in texts:
         _shred(boot / name)
     return outcome

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from intercom.configfile import beside, load_toml
 from intercom.protocol.enums import Privilege
@@ -76,12 +84,40 @@ class ExchangeSettings(Strict):
     ice_servers: list[IceServer] = Field(default_factory=list)
 
 
+#: ``intercom.exchange.auth.hash_password``'s form: ``scrypt$<salt hex>$<64-byte digest hex>``.
+PASSWORD_HASH = re.compile(r"scrypt\$(?:[0-9a-f]{2})+\$[0-9a-f]{128}")
+
+
+def is_password_hash(password: str) -> bool:
+    return PASSWORD_HASH.fullmatch(password) is not None
+
+
 class ExtensionConfig(Strict):
     number: Number
     type: Annotated[str, StringConstraints(min_length=1, max_length=32)] = "webphone"
     display_name: str = ""
+    #: A hash (``intercom passwd``) or, still accepted with a warning, plain text; left out,
+    #: the extension logs in with a token only.
     password: str | None = None
     privileges: list[Privilege] = Field(default_factory=lambda: [Privilege.CALL])
+
+    @field_validator("password")
+    @classmethod
+    def _password(cls, password: str | None) -> str | None:
+        if password == "":
+            # It would match an empty password typed by anyone.
+            raise ValueError(
+                "an empty password is refused: set one with `intercom passwd`, or leave the "
+                "key out for token-only login"
+            )
+        if (
+            password is not None
+            and password.startswith("scrypt$")
+            and not is_password_hash(password)
+        ):
+            # Checked as a hash, so no password could ever match it: a copy-paste error.
+            raise ValueError("not a complete scrypt hash; make one with `intercom passwd`")
+        return password
 
 
 class UserConfig(Strict):

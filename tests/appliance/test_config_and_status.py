@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tomllib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -65,9 +66,12 @@ def station_file(tmp_path: Path) -> Path:
     return path
 
 
-def intercom(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def intercom(
+    *args: str, env: dict[str, str] | None = None, stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "intercom.cli", *args],
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=60,
@@ -213,3 +217,55 @@ async def test_the_station_as_a_notify_service_reloads_and_reports(
     await next_message(sock, "STOPPING=1")
     stopped = intercom("status", "--data-dir", str(data))
     assert stopped.returncode == 3 and stopped.stdout.startswith("station: not running")
+
+
+EXAMPLE = Path(__file__).parents[2] / "deploy" / "image" / "boot" / "intercom.toml.example"
+
+
+def test_the_shipped_boot_partition_example_validates(tmp_path: Path) -> None:
+    # It leaves the password out for the first boot to make: accepted, with a warning.
+    out = intercom("config", "--config", str(EXAMPLE), "validate")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == f"ok: {EXAMPLE}\n"
+    assert "warning: station.password: none given; the first boot makes one" in out.stderr
+    # An empty password is not a left-out one: still refused.
+    empty = tmp_path / "intercom.toml"
+    text = EXAMPLE.read_text().replace('extension = "100"', 'extension = "100"\npassword = ""')
+    empty.write_text(text)
+    out = intercom("config", "--config", str(empty), "validate")
+    assert out.returncode == 2 and "station needs a password or a token" in out.stderr
+
+
+async def test_passwd_reloads_the_exchange_running_inside_the_station(
+    station_file: Path, notify_socket: tuple[socket.socket, str]
+) -> None:
+    from intercom.client import ConnectionState, OzWebClient
+
+    sock, path = notify_socket
+    exchange_file = station_file.parent / "exchange.toml"
+    port = tomllib.loads(exchange_file.read_text())["exchange"]["port"]
+    trust = station_file.parent / "exchange-data" / "tls" / "certificate.pem"
+    env = {**os.environ, "NOTIFY_SOCKET": path}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "intercom.cli", "station", "--config", str(station_file),
+        env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        await next_message(sock, "READY=1")
+        out = intercom("passwd", "--config", str(exchange_file), "201", stdin="new-flat-pass\n")
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.startswith(f"saved and reloaded (station pid {proc.pid})")
+        await next_message(sock, "RELOADING=1")
+        await next_message(sock, "READY=1")
+        for password, expected in (
+            ("new-flat-pass", ConnectionState.ACCESS_GRANTED),
+            (PASSWORD.format("201"), ConnectionState.ACCESS_DENIED),
+        ):
+            client = OzWebClient(media=False, trust=trust, reconnect=False)
+            state = await client.connect(f"wss://127.0.0.1:{port}/", "201", password=password)
+            await client.disconnect()
+            assert state is expected
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(proc.wait(), 20)
+    assert proc.returncode == 0

@@ -3,10 +3,16 @@ beside it (invalid), or a default with this device's own passwords (absent)."""
 
 from __future__ import annotations
 
+import os
+import re
 import tomllib
+from collections.abc import Iterator
 from pathlib import Path
 
-from intercom.exchange.config import load_exchange_config
+import pytest
+
+from intercom.exchange.auth import password_matches
+from intercom.exchange.config import is_password_hash, load_exchange_config
 from intercom.firstboot import run
 from intercom.station.config import load_station_config
 
@@ -45,12 +51,15 @@ def test_a_valid_file_is_imported_with_its_own_secrets_and_removed(tmp_path: Pat
     assert station.station.name == "Garden gate" and station.relays[0].codes == ["2468"]
     assert len(station.station.password) >= 16  # generated here, not shipped
     assert (etc / "station.toml").stat().st_mode & 0o777 == 0o640
-    # The embedded exchange's directory is made to match, with fresh passwords.
+    # The embedded exchange's directory is made to match, with fresh passwords, kept hashed.
     exchange = load_exchange_config(etc / "exchange.toml")
-    numbers = {e.number: e.password for e in exchange.extensions}
-    assert numbers["100"] == station.station.password
+    numbers = {e.number: e.password or "" for e in exchange.extensions}
+    assert all(is_password_hash(p) for p in numbers.values())
+    assert password_matches(numbers["100"], station.station.password)
     logins = (etc / "first-login.txt").read_text()
-    assert f"extension 201 (Flat 1) password {numbers['201']}" in logins
+    flat = re.search(r"extension 201 \(Flat 1\) password (\S+)", logins)
+    assert flat is not None and password_matches(numbers["201"], flat.group(1))
+    assert flat.group(1) not in (etc / "exchange.toml").read_text()
     assert (etc / "first-login.txt").stat().st_mode & 0o777 == 0o600
 
 
@@ -71,16 +80,76 @@ def test_no_file_makes_a_default_with_per_device_passwords(tmp_path: Path) -> No
     assert first.generated == ["default station.toml", "default exchange.toml"]
     station = load_station_config(etc / "station.toml")
     exchange = load_exchange_config(etc / "exchange.toml")
-    passwords = [e.password for e in exchange.extensions]
-    assert len(set(passwords)) == 3 and all(p and len(p) >= 16 for p in passwords)
-    assert station.station.password == passwords[0]
+    hashes = [e.password or "" for e in exchange.extensions]
+    assert all(is_password_hash(h) for h in hashes)
+    logins = re.findall(r"password (\S+)", (etc / "first-login.txt").read_text())
+    passwords = [station.station.password, *logins]
+    assert len(set(passwords)) == 3 and all(len(p) >= 16 for p in passwords)
+    assert all(password_matches(h, p) for h, p in zip(hashes, passwords, strict=True))
     # Another device (another first boot) gets other passwords.
     (tmp_path / "other").mkdir()
     other_boot, other = folders(tmp_path / "other")
     run(other_boot, other)
-    again = tomllib.loads((other / "exchange.toml").read_text())
-    assert {e["password"] for e in again["extensions"]}.isdisjoint(passwords)
+    again = tomllib.loads((other / "station.toml").read_text())["station"]["password"]
+    assert again not in passwords
     # A later boot without a file changes nothing.
     before = (etc / "station.toml").read_bytes()
     assert run(boot, etc).generated == []
     assert (etc / "station.toml").read_bytes() == before
+
+
+@pytest.fixture
+def open_umask() -> Iterator[None]:
+    """The umask of a root shell or a service without UMask=: new files world-readable."""
+    previous = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
+EXCHANGE = """\
+# The directory of the embedded exchange. This comment stays.
+[[extensions]]
+number = "100"
+type = "station"
+
+[[extensions]]
+number = "201"
+password = "flat-one-pass"  # given by the installer
+"""
+
+
+@pytest.mark.usefixtures("open_umask")
+def test_an_imported_directory_keeps_hashes_only(tmp_path: Path) -> None:
+    boot, etc = folders(tmp_path)
+    (boot / "intercom.toml").write_text(GOOD)  # leaves the station's password out
+    (boot / "exchange.toml").write_text(EXCHANGE)
+    outcome = run(boot, etc)
+    assert outcome.imported == ["intercom.toml", "exchange.toml"]
+    text = (etc / "exchange.toml").read_text()
+    assert "flat-one-pass" not in text
+    assert "# The directory of the embedded exchange. This comment stays." in text
+    assert "# given by the installer" in text
+    directory = load_exchange_config(etc / "exchange.toml")
+    exchange = {e.number: e.password or "" for e in directory.extensions}
+    assert password_matches(exchange["201"], "flat-one-pass")
+    # The station's password, made here, is the one its extension now checks.
+    station = load_station_config(etc / "station.toml")
+    assert password_matches(exchange["100"], station.station.password)
+    for name in ("station.toml", "exchange.toml"):
+        assert (etc / name).stat().st_mode & 0o777 == 0o640
+    assert not (etc / "first-login.txt").exists()  # the installer knows these logins
+
+
+@pytest.mark.usefixtures("open_umask")
+def test_the_default_directory_for_a_station_with_a_token_has_no_empty_password(
+    tmp_path: Path,
+) -> None:
+    boot, etc = folders(tmp_path)
+    with_token = GOOD.replace('extension = "100"', 'extension = "100"\ntoken = "oz_abc"')
+    (boot / "intercom.toml").write_text(with_token)
+    run(boot, etc)
+    exchange = load_exchange_config(etc / "exchange.toml")  # validates: no password = ""
+    assert {e.number: e.password for e in exchange.extensions}["100"] is None
+    assert (etc / "first-login.txt").stat().st_mode & 0o777 == 0o600

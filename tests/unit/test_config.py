@@ -8,6 +8,7 @@ import pytest
 import tomli_w
 
 from intercom.configfile import ConfigError
+from intercom.exchange.auth import hash_password, password_matches
 from intercom.exchange.config import load_exchange_config
 from intercom.exchange.directory import (
     Directory,
@@ -77,3 +78,26 @@ def test_not_toml_and_missing(tmp_path: Path) -> None:
         load_exchange_config(bad)
     with pytest.raises(ConfigError, match="file not found"):
         load_exchange_config(tmp_path / "absent.toml")
+
+
+def test_an_empty_password_is_refused(tmp_path: Path) -> None:
+    data = directory_config()
+    data["extensions"][1]["password"] = ""  # would match an empty password typed by anyone
+    with pytest.raises(ConfigError) as info:
+        load_exchange_config(write(tmp_path, data))
+    assert info.value.key == "extensions[1].password"
+    assert "empty password is refused" in info.value.reason
+
+
+def test_passwords_may_be_hashes_but_not_broken_ones(tmp_path: Path) -> None:
+    data = directory_config()
+    data["extensions"][1]["password"] = hash_password("secret-201")
+    del data["extensions"][2]["password"]  # token-only login
+    config = load_exchange_config(write(tmp_path, data))
+    assert password_matches(config.extensions[1].password or "", "secret-201")
+    assert config.extensions[2].password is None
+    data["extensions"][1]["password"] = hash_password("secret-201")[:-10]  # cut when pasted
+    with pytest.raises(ConfigError) as info:
+        load_exchange_config(write(tmp_path, data))
+    assert info.value.key == "extensions[1].password"
+    assert "not a complete scrypt hash" in info.value.reason
