@@ -152,6 +152,13 @@ def build_parser() -> argparse.ArgumentParser:
     bso = bench_sub.add_parser("soak", help="bell, answer, unlock, hang up, many times")
     bso.add_argument("--json", action="store_true", help="print JSON instead of a table")
     bso.add_argument("--cycles", type=int, default=1000)
+    bfz = bench_sub.add_parser(
+        "fuzz", help="password guessing and hostile frames while a resident keeps calling"
+    )
+    bfz.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    bfz.add_argument("--frames", type=int, default=100_000, help="hostile frames to send")
+    bfz.add_argument("--seconds", type=float, default=5.0, help="round-trip sampling, each")
+    bfz.add_argument("--seed", type=int, default=1, help="the hostile frames' random seed")
     bme = bench_sub.add_parser("media", help="call setup, latency and CPU of call media")
     bme.add_argument("--json", action="store_true", help="print JSON instead of a table")
     bme.add_argument("--calls", type=int, default=10)
@@ -256,6 +263,10 @@ def main(argv: list[str] | None = None) -> int:
             from intercom.bench.exchange import main as bench_exchange
 
             return bench_exchange(args)
+        elif args.command == "bench" and args.bench_command == "fuzz":
+            from intercom.bench.fuzz import main as bench_fuzz
+
+            return bench_fuzz(args)
         elif args.command == "bench" and args.bench_command == "soak":
             from intercom.bench.soak import main as bench_soak
 

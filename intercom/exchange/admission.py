@@ -90,9 +90,9 @@ class _Failures:
 
 
 class _BackoffTable:
-    """Failures per key: the first ``free`` cost nothing, each one after doubles a wait
-    (``base``, 2 x ``base``, ... up to ``cap``); ``forget`` seconds without a failure clear
-    the key."""
+    """Failures per key: after ``free`` failures the key waits ``base`` seconds, and each
+    further failure doubles the wait (up to ``cap``); ``forget`` seconds without a failure
+    clear the key."""
 
     def __init__(
         self, free: int, base: float, cap: float, forget: float, size: int, clock: Clock
@@ -119,8 +119,8 @@ class _BackoffTable:
         entry.count += 1
         entry.last = now
         over = entry.count - self.free
-        if over > 0:
-            entry.blocked_until = now + min(self.cap, self.base * 2 ** min(over - 1, 30))
+        if over >= 0:
+            entry.blocked_until = now + min(self.cap, self.base * 2 ** min(over, 30))
         self.entries[key] = entry
         self.entries.move_to_end(key)
         while len(self.entries) > self.size:
@@ -133,11 +133,12 @@ class _BackoffTable:
 class LoginThrottle:
     """Backoff after failed logins, per address and per extension.
 
-    Per address: three free failures, then 1 s doubling up to five minutes. Per extension
-    (guessing one flat's password from many addresses): ten free failures, then 1 s doubling
-    up to a minute. An address that has logged in to an extension before is not held back by
-    that extension's backoff, so someone guessing a flat's password from elsewhere cannot
-    keep the flat's own devices out."""
+    Per address: after three failures 1 s, doubling with each further one up to five
+    minutes. Per extension (guessing one flat's password from many addresses): after ten
+    failures 1 s, doubling up to a minute. An address that has logged in to an extension
+    before is not held back by that extension's backoff, so someone guessing a flat's
+    password from elsewhere cannot keep the flat's own devices out (a device the flat never
+    used before waits out the backoff like everyone else)."""
 
     def __init__(self, clock: Clock = time.monotonic, size: int = 10_000) -> None:
         self.addresses = _BackoffTable(3, 1.0, 300.0, 900.0, size, clock)

@@ -182,7 +182,6 @@ class Exchange:
             ssl=self._tls(),
         )
         self.web.serve_as(self.own_names(), self.port)
-        self.pid_file.write_text(str(os.getpid()))
         log.info("exchange listening on %s", self.url)
         if self.certificate is not None:
             log.info("TLS certificate SHA-256 %s", self.certificate.fingerprint())
@@ -199,6 +198,10 @@ class Exchange:
     def pid_file(self) -> Path:
         """Where ``intercom token revoke`` finds the process to reload (SIGHUP)."""
         return self.data_dir / PID_FILE
+
+    def write_pid_file(self) -> None:
+        """Once SIGHUP reloads this exchange (not before: it would end the process)."""
+        self.pid_file.write_text(str(os.getpid()))
 
     async def stop(self) -> None:
         self.pid_file.unlink(missing_ok=True)
@@ -230,6 +233,7 @@ class Exchange:
             notifier.ready(self.summary())
 
         loop.add_signal_handler(signal.SIGHUP, reload)
+        self.write_pid_file()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         notifier.ready(self.summary())
@@ -383,7 +387,11 @@ class Exchange:
                 strikes += 1
                 conn.send(
                     m.encode_error(
-                        ProtocolError(ErrorCode.RATE_LIMITED, "too many messages; slow down")
+                        ProtocolError(
+                            ErrorCode.RATE_LIMITED,
+                            "too many messages; slow down",
+                            m.peek_request_id(raw),
+                        )
                     )
                 )
                 if strikes > 2 * self.config.exchange.rate_burst:
@@ -654,6 +662,9 @@ def reload_running_exchange(data_dir: Path) -> str:
     connections close at once. Says what happened."""
     try:
         pid = int((data_dir / PID_FILE).read_text())
+        # A file left by a crash may name a process that is not ours any more.
+        if b"intercom" not in Path(f"/proc/{pid}/cmdline").read_bytes():
+            raise ValueError("not an intercom process")
         os.kill(pid, signal.SIGHUP)
     except (OSError, ValueError):
         return "no running exchange found; it applies at the next start"
