@@ -159,6 +159,8 @@ async def run_demo(data_dir: Path, port: int, host: str = "127.0.0.1") -> None:
         flush=True,
     )
     try:
-        await serve_station(station, stop)
+        await serve_station(
+            station, stop, on_reload=exchange.reload, on_signals=exchange.write_pid_file
+        )
     finally:
         await exchange.stop()

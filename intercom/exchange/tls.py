@@ -17,7 +17,6 @@ import datetime
 import hashlib
 import ipaddress
 import logging
-import socket
 import ssl
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +27,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from intercom.atomicfile import write_atomic
+
+from .addresses import host_names
 
 log = logging.getLogger(__name__)
 
@@ -45,14 +46,6 @@ class CertificatePair:
         cert = x509.load_pem_x509_certificate(self.certificate.read_bytes())
         digest = hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
         return ":".join(digest[i : i + 2] for i in range(0, len(digest), 2)).upper()
-
-
-def default_names() -> list[str]:
-    host = socket.gethostname()
-    names = ["localhost", "127.0.0.1", "::1", host]
-    if "." not in host:
-        names.append(f"{host}.local")
-    return names
 
 
 def _subject_names(names: list[str]) -> list[x509.GeneralName]:
@@ -158,7 +151,7 @@ def ensure_certificate(
                 key,
             )
         return CertificatePair(certificate, key, generated=False)
-    generate_self_signed(certificate, key, default_names() + names)
+    generate_self_signed(certificate, key, host_names() + names)
     log.info("made a self-signed TLS certificate in %s", folder)
     return CertificatePair(certificate, key, generated=True)
 

@@ -251,8 +251,9 @@ def _error(code: ErrorCode, message: str, request_id: int | None = None) -> Prot
 
 
 def nesting_depth(raw: str | bytes) -> int:
-    """How deep objects and arrays nest in a JSON text, found without parsing it (so without
-    recursion): brackets inside strings are skipped."""
+    """How deep objects and arrays nest in a JSON text (at most: a text with few brackets
+    returns their number), found without parsing it, so without recursion; brackets inside
+    strings are skipped."""
     text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
     opened = text.count("[") + text.count("{")
     if opened <= MAX_NESTING:

@@ -683,10 +683,15 @@ def press_requested_bell(station: Station) -> None:
 
 
 async def serve_station(
-    station: Station, stop: asyncio.Event, on_reload: Callable[[], object] | None = None
+    station: Station,
+    stop: asyncio.Event,
+    on_reload: Callable[[], object] | None = None,
+    on_signals: Callable[[], object] | None = None,
 ) -> None:
     """Run until SIGINT/SIGTERM (or ``stop``); SIGHUP reloads, SIGUSR2 presses a bell. Under a
-    ``Type=notify`` unit, tells systemd when it is ready, its status, and pings the watchdog."""
+    ``Type=notify`` unit, tells systemd when it is ready, its status, and pings the watchdog.
+    ``on_signals`` runs once the signals are handled (an embedded exchange announces its
+    process then: before, a SIGHUP would end it)."""
     import signal
 
     notifier = Notifier()
@@ -694,7 +699,6 @@ async def serve_station(
     await station.start()
     loop = asyncio.get_running_loop()
     pid_file = station.data_dir / PID_FILE
-    pid_file.write_text(str(os.getpid()))
 
     def reload() -> None:
         notifier.reloading()
@@ -710,6 +714,9 @@ async def serve_station(
         loop.add_signal_handler(sig, stop.set)
     loop.add_signal_handler(signal.SIGUSR2, lambda: press_requested_bell(station))
     loop.add_signal_handler(signal.SIGHUP, reload)
+    pid_file.write_text(str(os.getpid()))  # `intercom bell` and `config set` signal it
+    if on_signals is not None:
+        on_signals()
     watchdog = asyncio.ensure_future(notifier.watchdog())
     # Ready once the devices are up and the door is locked; the exchange may come later (the
     # status line says so), and a bell pressed meanwhile is answered with "offline".
@@ -744,6 +751,7 @@ async def run_station(config_path: Path | str) -> None:
             Station(config, config_path, trust=trust),
             asyncio.Event(),
             on_reload=exchange.reload if exchange is not None else None,
+            on_signals=exchange.write_pid_file if exchange is not None else None,
         )
     finally:
         if exchange is not None:
