@@ -39,7 +39,8 @@ log = logging.getLogger(__name__)
 
 CLOSE_AUTH_FAILED = 4001
 CLOSE_AUTH_TIMEOUT = 4002
-CLOSE_REMOVED = 4003  # the extension, its password, its token or a privilege is gone
+CLOSE_REMOVED = 4003  # the extension, its password or its token is gone: do not come back
+CLOSE_PRIVILEGES = 4004  # a privilege was taken away: log in again to get what is left
 CLOSE_ABUSE = 4008
 CLOSE_LIMIT = 4009  # a connection limit: too many from this address or for this extension
 CLOSE_TRY_AGAIN = 1013  # RFC 6455 "try again later": the exchange is full
@@ -317,9 +318,9 @@ class Exchange:
         for conn in list(self._connections.values()):
             now = self.auth.still_valid(conn.grant)
             if now is None:
-                reason = "your login is no longer valid; log in again"
+                code, reason = CLOSE_REMOVED, "your login is no longer valid"
             elif not conn.privileges <= now.privileges:
-                reason = "your privileges changed; log in again"
+                code, reason = CLOSE_PRIVILEGES, "your privileges changed; log in again"
             else:
                 continue
             log.info("closing extension %s's connection from %s: %s", conn.extension,
@@ -328,7 +329,7 @@ class Exchange:
             self._connections.pop(conn.conn_id, None)
             self.switch.detach(conn)
             conn.ws.close_timeout = 0.5
-            self._in_background(conn.ws.close(CLOSE_REMOVED, reason))
+            self._in_background(conn.ws.close(code, reason))
 
     def _in_background(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(work)

@@ -986,7 +986,7 @@
         self._handle(frame);
       };
       ws.onclose = function (ev) {
-        if (!granted) { settle(ConnectionState.CONNECTION_FAILED, "closed (" + ev.code + ")"); return; }
+        if (!granted) { settle(ConnectionState.CONNECTION_FAILED, ev.reason || "closed (" + ev.code + ")"); return; }
         self._lost();
         self._setState(ConnectionState.CONNECTION_CLOSED, ev.reason || "");
         if (!self._closing && self.reconnect && ev.code !== 4003) self._retry();

@@ -63,7 +63,11 @@
       $("login-error").textContent = "Wrong extension or password.";
       show("login");
     } else if (info.State === ConnectionState.CONNECTION_FAILED && $("login").hidden === false) {
-      $("login-error").textContent = "Cannot reach the intercom: " + (info.message || "no answer");
+      // The exchange's own words where it answered (a device limit, a wait after wrong
+      // passwords); otherwise it could not be reached at all.
+      $("login-error").textContent = info.message
+        ? "Not logged in: " + info.message + "."
+        : "Cannot reach the intercom.";
     }
   });
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import tomli_w
 
-from intercom.exchange.server import CLOSE_REMOVED, Exchange
+from intercom.exchange.server import CLOSE_PRIVILEGES, CLOSE_REMOVED, Exchange
 from intercom.protocol.enums import Privilege
 from intercom.protocol.errors import ErrorCode
 from tests.security.helpers import answer, closed, frame, login_raw, login_token, registered
@@ -47,8 +47,8 @@ async def test_losing_a_privilege_closes_live_connections_and_narrows_tokens(
         extension(config, "900")["privileges"].remove("modify")
 
     rewrite(exchange, drop_modify)
-    assert await closed(by_password) == CLOSE_REMOVED
-    assert await closed(by_token) == CLOSE_REMOVED
+    assert await closed(by_password) == CLOSE_PRIVILEGES
+    assert await closed(by_token) == CLOSE_PRIVILEGES
     assert registered(exchange, "900") == 0
     assert registered(exchange, "201") == 1  # nobody else was touched
     # The old token still logs in, with what its extension has now, and cannot modify.
