@@ -22,19 +22,25 @@
    alive. A call hung up or rejected during setup does exactly that. We let the task end
    quietly when its connection is closed.
 
-``tests/unit/test_media_patches.py`` and ``tests/media/test_teardown.py`` cover them; a new
-aiortc or aioice version must pass them before the pins in pyproject.toml move.
+Every patch is applied at most once: the versions are checked before anything is touched, and
+a function already wrapped is not wrapped again, so a retried ``install()`` (after a version
+error, or from a second media stack in the same process) never stacks a second wrapper.
+
+``tests/unit/test_media_patches.py``, ``tests/unit/test_media_parts.py`` and
+``tests/media/test_teardown.py`` cover them; a new aiortc or aioice version must pass them
+before the pins in pyproject.toml move.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aioice
 import aioice.ice
 import aiortc
-from aiortc import RTCRtpCodecParameters, RTCRtpReceiver, RTCRtpSender
+from aiortc import RTCPeerConnection, RTCRtpCodecParameters, RTCRtpReceiver, RTCRtpSender
 from aiortc.codecs import CODECS
 from aiortc.rtp import RtpPacket
 
@@ -46,6 +52,8 @@ TELEPHONE_EVENT_PT = 126
 AUDIO_PREFETCH_FRAMES = 2
 
 _installed = False
+#: set on each wrapper we install, so that a second install() recognises it
+_PATCHED = "__intercom_patch__"
 
 
 def _request_keyframe(track: Any) -> None:
@@ -60,25 +68,99 @@ def _request_keyframe(track: Any) -> None:
         seen += 1
 
 
-def install() -> None:
-    global _installed
-    if _installed:
-        return
+def _check_versions() -> None:
+    """Refuse versions the patches were not written for, before any of them is applied: a
+    half-patched aiortc would otherwise be left behind by the error."""
     if not aiortc.__version__.startswith(SUPPORTED_AIORTC):
         raise RuntimeError(
             f"intercom's aiortc patches were written for aiortc {SUPPORTED_AIORTC}, "
             f"not {aiortc.__version__}"
         )
+    if not aioice.__version__.startswith(SUPPORTED_AIOICE):
+        raise RuntimeError(
+            f"intercom's aioice patch was written for aioice {SUPPORTED_AIOICE}, "
+            f"not {aioice.__version__}"
+        )
 
-    original_send_keyframe = RTCRtpSender._send_keyframe
 
+def is_patched(function: Any) -> bool:
+    """Whether ``function`` is one of our wrappers (its original is ``function.__wrapped__``)."""
+    return bool(getattr(function, _PATCHED, False))
+
+
+def _wrap(owner: type, name: str, make: Callable[[Any], Callable[..., Any]]) -> None:
+    """Replace ``owner.name`` with ``make(original)``, unless it is our wrapper already."""
+    original = getattr(owner, name)
+    if is_patched(original):
+        return
+    wrapper = functools.wraps(original)(make(original))
+    setattr(wrapper, _PATCHED, True)
+    setattr(owner, name, wrapper)
+
+
+def _send_keyframe(original: Callable[[RTCRtpSender], None]) -> Callable[..., Any]:
     def send_keyframe(self: RTCRtpSender) -> None:
-        original_send_keyframe(self)
+        original(self)
         _request_keyframe(self.track)
 
-    RTCRtpSender._send_keyframe = send_keyframe  # type: ignore[method-assign]
+    return send_keyframe
 
-    if not any(c.mimeType == TELEPHONE_EVENT for c in CODECS["audio"]):
+
+def _handle_rtp(original: Callable[..., Awaitable[None]]) -> Callable[..., Any]:
+    async def handle_rtp(self: RTCRtpReceiver, packet: RtpPacket, arrival_time_ms: int) -> None:
+        codecs: dict[int, RTCRtpCodecParameters] = self._RTCRtpReceiver__codecs  # type: ignore[attr-defined]
+        codec = codecs.get(packet.payload_type)
+        if codec is not None and codec.mimeType.lower() == TELEPHONE_EVENT:
+            handler: Callable[[RtpPacket], None] | None = getattr(self, "dtmf_handler", None)
+            if handler is not None and self._enabled:
+                handler(packet)
+            return
+        await original(self, packet, arrival_time_ms)
+
+    return handle_rtp
+
+
+def _receiver_init(original: Callable[..., None]) -> Callable[..., Any]:
+    from aiortc.jitterbuffer import JitterBuffer
+
+    def receiver_init(self: RTCRtpReceiver, kind: str, transport: Any) -> None:
+        original(self, kind, transport)
+        if kind == "audio":
+            self._RTCRtpReceiver__jitter_buffer = JitterBuffer(  # type: ignore[attr-defined]
+                capacity=16, prefetch=AUDIO_PREFETCH_FRAMES
+            )
+
+    return receiver_init
+
+
+def _connect(original: Callable[..., Awaitable[None]]) -> Callable[..., Any]:
+    async def connect(self: RTCPeerConnection) -> None:
+        try:
+            await original(self)
+        except Exception:
+            if not self._RTCPeerConnection__isClosed:  # type: ignore[attr-defined]
+                raise
+
+    return connect
+
+
+def _query_consent(original: Callable[..., Awaitable[None]]) -> Callable[..., Any]:
+    async def query_consent(self: aioice.ice.Connection) -> None:
+        if getattr(self, "_closing", False):
+            return
+        await original(self)
+
+    return query_consent
+
+
+def install() -> None:
+    """Apply the patches (numbered as in this module's docstring); safe to call again."""
+    global _installed
+    if _installed:
+        return
+    _check_versions()
+    _wrap(RTCRtpSender, "_send_keyframe", _send_keyframe)  # 1
+    if not any(c.mimeType == TELEPHONE_EVENT for c in CODECS["audio"]):  # 2
         CODECS["audio"].append(
             RTCRtpCodecParameters(
                 mimeType=TELEPHONE_EVENT,
@@ -88,55 +170,8 @@ def install() -> None:
                 parameters={"0-15": None},
             )
         )
-
-    original_handle_rtp = RTCRtpReceiver._handle_rtp_packet
-
-    async def handle_rtp(self: RTCRtpReceiver, packet: RtpPacket, arrival_time_ms: int) -> None:
-        codecs: dict[int, RTCRtpCodecParameters] = self._RTCRtpReceiver__codecs  # type: ignore[attr-defined]
-        codec = codecs.get(packet.payload_type)
-        if codec is not None and codec.mimeType.lower() == TELEPHONE_EVENT:
-            handler: Callable[[RtpPacket], None] | None = getattr(self, "dtmf_handler", None)
-            if handler is not None and self._enabled:
-                handler(packet)
-            return
-        await original_handle_rtp(self, packet, arrival_time_ms)
-
-    RTCRtpReceiver._handle_rtp_packet = handle_rtp  # type: ignore[method-assign]
-
-    from aiortc.jitterbuffer import JitterBuffer
-
-    original_receiver_init = RTCRtpReceiver.__init__
-
-    def receiver_init(self: RTCRtpReceiver, kind: str, transport: Any) -> None:
-        original_receiver_init(self, kind, transport)
-        if kind == "audio":
-            self._RTCRtpReceiver__jitter_buffer = JitterBuffer(  # type: ignore[attr-defined]
-                capacity=16, prefetch=AUDIO_PREFETCH_FRAMES
-            )
-
-    RTCRtpReceiver.__init__ = receiver_init  # type: ignore[method-assign]
-
-    from aiortc import RTCPeerConnection
-
-    original_connect = RTCPeerConnection._RTCPeerConnection__connect  # type: ignore[attr-defined]
-
-    async def connect(self: RTCPeerConnection) -> None:
-        try:
-            await original_connect(self)
-        except Exception:
-            if not self._RTCPeerConnection__isClosed:  # type: ignore[attr-defined]
-                raise
-
-    RTCPeerConnection._RTCPeerConnection__connect = connect  # type: ignore[attr-defined]
-
-    if not aioice.__version__.startswith(SUPPORTED_AIOICE):
-        raise RuntimeError(f"intercom's aioice patch was written for aioice {SUPPORTED_AIOICE}")
-    original_consent = aioice.ice.Connection.query_consent
-
-    async def query_consent(self: aioice.ice.Connection) -> None:
-        if getattr(self, "_closing", False):
-            return
-        await original_consent(self)
-
-    aioice.ice.Connection.query_consent = query_consent  # type: ignore[method-assign]
+    _wrap(RTCRtpReceiver, "_handle_rtp_packet", _handle_rtp)  # 2
+    _wrap(aioice.ice.Connection, "query_consent", _query_consent)  # 3
+    _wrap(RTCRtpReceiver, "__init__", _receiver_init)  # 4
+    _wrap(RTCPeerConnection, "_RTCPeerConnection__connect", _connect)  # 5
     _installed = True
