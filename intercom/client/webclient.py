@@ -157,7 +157,7 @@ class OzWebClient:
         self.backoff_cap = backoff_cap
         self.request_timeout = request_timeout
         if trust is not None and not isinstance(trust, ssl.SSLContext):
-            from intercom.exchange.tls import client_context
+            from .tls import client_context
 
             trust = client_context(trust)
         self._trust: ssl.SSLContext | None = trust

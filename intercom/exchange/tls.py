@@ -161,12 +161,3 @@ def server_context(pair: CertificatePair) -> ssl.SSLContext:
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     context.load_cert_chain(pair.certificate, pair.key)
     return context
-
-
-def client_context(trusted: Path | str | None = None) -> ssl.SSLContext:
-    """Verify the exchange against the system's CAs, or against ``trusted`` alone (a CA or the
-    exchange's own self-signed certificate: pinning it; OpenSSL takes a self-signed leaf as a
-    trust anchor for itself)."""
-    context = ssl.create_default_context(cafile=str(trusted) if trusted is not None else None)
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    return context

@@ -21,9 +21,10 @@ from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import InvalidStatus
 
 from intercom.client import ConnectionState, OzWebClient
+from intercom.client.tls import client_context
 from intercom.configfile import ConfigError
 from intercom.exchange.server import Exchange
-from intercom.exchange.tls import client_context, generate_self_signed
+from intercom.exchange.tls import generate_self_signed
 
 from ..conftest import PASSWORD, directory_config
 
