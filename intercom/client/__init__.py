@@ -4,6 +4,7 @@ Session, User, and their enums."""
 from intercom.protocol.enums import (
     CallState,
     CallType,
+    ClientStatus,
     ConnectionState,
     EndCause,
     ExtensionStatus,
@@ -24,6 +25,7 @@ __all__ = [
     "Call",
     "CallState",
     "CallType",
+    "ClientStatus",
     "ConnectionInfo",
     "ConnectionState",
     "DtmfEvent",

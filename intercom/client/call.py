@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from intercom.protocol.enums import CallState, CallType, EndCause, SessionState
 
@@ -17,7 +18,6 @@ if TYPE_CHECKING:
     from intercom.media.callmedia import CallMedia, MediaOptions
 
     from .camera import OzCamera
-    from .webclient import OzWebClient
 
 _DTMF_DIGITS = re.compile(r"^[0-9*#A-D]{1,32}$")
 
@@ -54,17 +54,46 @@ class DtmfEvent:
     peer: str | None = None
 
 
+class CallHost(Protocol):
+    """What a call needs from the connection that made it (``OzWebClient``): a Protocol, so
+    that this module need not import the client, which imports it."""
+
+    @property
+    def media_options(self) -> MediaOptions | None:
+        """How calls carry audio and video; None for a signalling-only client."""
+
+    @property
+    def ice_servers(self) -> list[dict[str, Any]]:
+        """The ICE servers the exchange handed out at login."""
+
+    async def request(
+        self,
+        kind: str,
+        data: dict[str, Any],
+        on_result: Callable[[dict[str, Any]], None] | None = None,
+    ) -> dict[str, Any]:
+        """Send one request and wait for the answer; ``on_result`` runs as the answer arrives,
+        before any later event is handled."""
+
+    def register_call(self, call: Call) -> None:
+        """From now on, route the exchange's events for ``call.call_id`` to ``call``."""
+
+
 class Call:
     """Created by ``OzWebClient.create_call`` or delivered by ``onIncomingCall``.
 
     Network methods are coroutines that return once the exchange acknowledged; the resulting
     states arrive through ``on_call_state_changed``. A refusal raises ``OzError`` (and reaches
     ``onErrorOccured``) and changes nothing.
+
+    The connection drives a call through three methods that applications do not call:
+    ``start_media`` (an incoming call, as it arrives), ``apply_state`` (each ``call.state``
+    event) and ``connection_lost``; the call reaches back only through ``CallHost``.
     """
 
     def __init__(
         self,
-        client: OzWebClient,
+        client: CallHost,
         number: str,
         call_type: CallType,
         *,
@@ -95,7 +124,8 @@ class Call:
         self.other_leg: str | None = None
         self._changed = asyncio.Event()
 
-        self.on_call_state_changed: Event[[CallState]] = Event("onCallStateChanged")
+        #: ``(state, call)``, as in the browser library; a handler may take ``state`` alone
+        self.on_call_state_changed: Event[[CallState, Call]] = Event("onCallStateChanged")
         self.on_message_received: Event[[Message]] = Event("onMessageReceived")
         self.on_dtmf_received: Event[[DtmfEvent]] = Event("onDtmfReceived")
         self.on_call_expiring: Event[[float]] = Event("onCallExpiring")
@@ -115,7 +145,8 @@ class Call:
 
     # --------------------------------------------------------------- media
 
-    def _start_media(self, options: MediaOptions, ice_servers: list[dict[str, Any]]) -> None:
+    def start_media(self, options: MediaOptions, ice_servers: list[dict[str, Any]]) -> None:
+        """Give the call its peer connections (for the connection, and ``start()``)."""
         from intercom.media.callmedia import CallMedia
 
         media = CallMedia(
@@ -206,12 +237,12 @@ class Call:
         if self.call_id is not None:
             raise RuntimeError("the call was already started")
         if self._client.media_options is not None and self.media is None:
-            self._start_media(self._client.media_options, self._client.ice_servers)
+            self.start_media(self._client.media_options, self._client.ice_servers)
 
         def started(result: dict[str, Any]) -> None:
             self.call_id = result["call_id"]
             self.session_id = result["session_id"]
-            self._client._register_call(self)
+            self._client.register_call(self)
 
         request: dict[str, Any] = {"number": self.dialed, "call_type": self.call_type.value}
         if self.max_duration is not None:
@@ -322,7 +353,8 @@ class Call:
 
     # ------------------------------------------------------------- events in
 
-    def _apply_state(self, data: dict[str, Any]) -> None:
+    def apply_state(self, data: dict[str, Any]) -> None:
+        """The exchange's ``call.state`` event for this leg (for the connection)."""
         state = CallState(data["state"])
         self.session_id = data.get("session_id", self.session_id)
         if data.get("session_state"):
@@ -342,17 +374,18 @@ class Call:
             self.state = state
         self.states_seen.append(state)
         self._changed.set()
-        self.on_call_state_changed.emit(state)
+        self.on_call_state_changed.emit(state, self)
 
-    def _force_end(self, cause: EndCause) -> None:
-        """The connection to the exchange went away: the exchange has ended this leg too."""
+    def connection_lost(self, cause: EndCause) -> None:
+        """The connection to the exchange went away: the exchange has ended this leg too
+        (for the connection)."""
         if self.state is not None and self.state.is_final:
             return
         self.end_cause = cause
         self.state = CallState.COMPLETED
         self.states_seen.append(CallState.COMPLETED)
         self._changed.set()
-        self.on_call_state_changed.emit(CallState.COMPLETED)
+        self.on_call_state_changed.emit(CallState.COMPLETED, self)
 
     # ------------------------------------------------------------ seed names
 

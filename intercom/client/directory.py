@@ -28,7 +28,8 @@ class Extension:
         self.is_outside_line: bool = bool(info.get("isOutsideLine", False))
         self.status = ExtensionStatus(info.get("status", "OFFLINE"))
 
-    def _set_status(self, status: ExtensionStatus) -> None:
+    def set_status(self, status: ExtensionStatus) -> None:
+        """The exchange's new presence for this extension (for the connection)."""
         if status is not self.status:
             self.status = status
             self.on_extension_status_changed.emit(self, status)

@@ -4,12 +4,17 @@
 subscription is callable like the handler itself, so the same call works as a decorator, and
 ``subscription.unsubscribe()`` removes it. Several handlers per event are kept in order.
 Handlers run on the client's event loop; a coroutine handler is scheduled as a task.
+
+An event passes the same arguments as the browser library's (``onCallStateChanged`` gets
+``(state, call)``), and a handler that takes fewer gets only the leading ones: JavaScript
+drops extra arguments silently, and Python handlers written for fewer, such as
+``lambda state: ...``, keep working. How many a handler takes is read once, when it
+subscribes; one with ``*args`` gets them all.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import inspect
 import logging
 from collections.abc import Callable
@@ -19,15 +24,32 @@ log = logging.getLogger(__name__)
 P = ParamSpec("P")
 
 
-class Subscription(Generic[P]):
-    __slots__ = ("_event", "handler")
+def _positional_arity(handler: Callable[..., Any]) -> int | None:
+    """How many positional arguments ``handler`` accepts; None for any number (``*args``, or
+    a callable whose signature Python cannot read, which is then given everything)."""
+    try:
+        parameters = inspect.signature(handler).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    count = 0
+    for parameter in parameters:
+        if parameter.kind is parameter.VAR_POSITIONAL:
+            return None
+        if parameter.kind in (parameter.POSITIONAL_ONLY, parameter.POSITIONAL_OR_KEYWORD):
+            count += 1
+    return count
 
-    def __init__(self, event: Event[P], handler: Callable[P, Any]) -> None:
+
+class Subscription(Generic[P]):
+    __slots__ = ("_arity", "_event", "handler")
+
+    def __init__(self, event: Event[P], handler: Callable[..., Any], arity: int | None) -> None:
         self._event = event
         self.handler = handler
+        self._arity = arity
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> Any:
-        return self.handler(*args, **kwargs)
+        return self.handler(*args[: self._arity], **kwargs)
 
     def unsubscribe(self) -> None:
         self._event.remove(self.handler)
@@ -38,27 +60,32 @@ class Event(Generic[P]):
 
     def __init__(self, name: str) -> None:
         self.name = name
-        self._handlers: list[Callable[P, Any]] = []
+        #: each handler with the number of leading arguments it takes (None: all)
+        self._handlers: list[tuple[Callable[..., Any], int | None]] = []
         self._tasks: set[asyncio.Task[Any]] = set()
 
-    def __call__(self, handler: Callable[P, Any]) -> Subscription[P]:
+    def __call__(self, handler: Callable[..., Any]) -> Subscription[P]:
+        """Subscribe ``handler``: it takes the event's arguments, or only the first few."""
         if not callable(handler):
             raise TypeError(f"{self.name} needs a callable handler, got {handler!r}")
-        self._handlers.append(handler)
-        return Subscription(self, handler)
+        arity = _positional_arity(handler)
+        self._handlers.append((handler, arity))
+        return Subscription(self, handler, arity)
 
-    def remove(self, handler: Callable[P, Any]) -> None:
-        with contextlib.suppress(ValueError):
-            self._handlers.remove(handler)
+    def remove(self, handler: Callable[..., Any]) -> None:
+        for index, (subscribed, _) in enumerate(self._handlers):
+            if subscribed == handler:
+                del self._handlers[index]
+                return
 
     def __len__(self) -> int:
         return len(self._handlers)
 
     def emit(self, *args: P.args, **kwargs: P.kwargs) -> None:
         """Call every handler; one failing handler is logged and does not stop the others."""
-        for handler in list(self._handlers):
+        for handler, arity in list(self._handlers):
             try:
-                result = handler(*args, **kwargs)
+                result = handler(*args[:arity], **kwargs)
             except Exception:
                 log.exception("handler of %s failed", self.name)
                 continue

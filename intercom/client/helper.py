@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable
+from typing import Any, Generic, Protocol, TypeVar
 
 from intercom.protocol.enums import CallState, SessionState
 from intercom.protocol.session_state import HOLD_STATES
@@ -10,12 +11,35 @@ from intercom.protocol.session_state import HOLD_STATES
 from .directory import Extension, User
 from .session import Session
 
-if TYPE_CHECKING:
-    from .webclient import HistoryResult, OzWebClient
+#: what the client's history query returns (``HistoryResult``, a type variable so that this
+#: module need not import webclient, where it is defined)
+History_co = TypeVar("History_co", covariant=True)
 
 
-class Helper:
-    def __init__(self, client: OzWebClient) -> None:
+class ClientView(Protocol[History_co]):
+    """What the helper reads from the connection (``OzWebClient``): its replicated directory
+    and sessions, and its history query. A Protocol, so that this module need not import the
+    client, which imports it."""
+
+    @property
+    def extensions(self) -> dict[str, Extension]: ...
+
+    @property
+    def outside_lines(self) -> dict[str, Extension]: ...
+
+    @property
+    def users(self) -> dict[str, User]: ...
+
+    @property
+    def sessions(self) -> dict[str, Session]: ...
+
+    def get_call_history(self, filters: dict[str, Any] | None = None) -> Awaitable[History_co]: ...
+
+
+class Helper(Generic[History_co]):
+    """Answers the seed's Helper queries from the client's view of the exchange."""
+
+    def __init__(self, client: ClientView[History_co]) -> None:
         self._c = client
 
     def get_extension_by_id(self, extension_id: str) -> Extension | None:
@@ -70,7 +94,7 @@ class Helper:
 
     async def get_call_history_of_extension(
         self, extension_id: str, properties: dict[str, Any] | None = None
-    ) -> HistoryResult:
+    ) -> History_co:
         return await self._c.get_call_history({**(properties or {}), "extension": extension_id})
 
     getExtensionById = get_extension_by_id

@@ -160,14 +160,16 @@ class Session:
         try:
             await self._do("session.start_listen")
         except Exception:
-            await self._stop_listen_media()
+            await self.close_listen_media()
             raise
 
     async def stop_listen(self) -> None:
         await self._do("session.stop_listen")
-        await self._stop_listen_media()
+        await self.close_listen_media()
 
-    async def _stop_listen_media(self) -> None:
+    async def close_listen_media(self) -> None:
+        """Release this client's listening peers (for ``stop_listen`` and the connection, when
+        the session closes or the connection ends)."""
         media, self.listen_media = self.listen_media, None
         if media is not None:
             await media.close()
@@ -178,7 +180,8 @@ class Session:
             {"session_id": self.session_id, "peer": peer, "kind": kind, "sdp": sdp},
         )
 
-    def _listen_signal(self, data: dict[str, Any]) -> None:
+    def handle_listen_signal(self, data: dict[str, Any]) -> None:
+        """A ``session.signal`` event: a party's SDP for this listener (for the connection)."""
         media = self.listen_media
         if media is not None:
             task = asyncio.ensure_future(

@@ -262,7 +262,7 @@ class OzWebClient:
         for media in medias:  # hung up by the exchange already; release sockets and threads
             await media.close()
         for session in listening:
-            await session._stop_listen_media()
+            await session.close_listen_media()
 
     def _ssl_for(self, url: str) -> dict[str, Any]:
         return {"ssl": self._trust} if url.startswith("wss:") and self._trust else {}
@@ -341,7 +341,7 @@ class OzWebClient:
                 pending.future.set_exception(NotConnectedError())
         self._pending.clear()
         for call in list(self.calls.values()):
-            call._force_end(EndCause.DISCONNECTED)
+            call.connection_lost(EndCause.DISCONNECTED)
         self.calls.clear()
 
     # ------------------------------------------------------------- snapshot
@@ -373,7 +373,7 @@ class OzWebClient:
         else:
             status = ExtensionStatus(info.get("status", ext.status.value))
             ext.update({**info, "status": ext.status.value})
-            ext._set_status(status)
+            ext.set_status(status)
         self.on_extension_info_received.emit(ext)
 
     def _user_info(self, info: dict[str, Any]) -> None:
@@ -396,7 +396,7 @@ class OzWebClient:
     def _session_signal(self, data: dict[str, Any]) -> None:
         session = self.sessions.get(data.get("session_id", ""))
         if session is not None:
-            session._listen_signal(data)
+            session.handle_listen_signal(data)
 
     def _session_closed(self, info: dict[str, Any]) -> None:
         session = self.sessions.pop(info["sessionId"], None)
@@ -405,7 +405,7 @@ class OzWebClient:
         changed = session.update(info)
         session.closed = True
         if session.listen_media is not None:
-            self._spawn(session._stop_listen_media())
+            self._spawn(session.close_listen_media())
         if changed:
             session.on_session_state_changed.emit(session, SessionState(info["sessionState"]))
         self.on_session_closed.emit(session)
@@ -468,14 +468,14 @@ class OzWebClient:
         call.other_leg = call.peer  # the caller is the other party from the start
         self.calls[data["call_id"]] = call
         if self.media_options is not None:
-            call._start_media(self.media_options, self.ice_servers)
+            call.start_media(self.media_options, self.ice_servers)
         self.on_incoming_call.emit(call)
 
     def _on_call_state(self, data: dict[str, Any]) -> None:
         call = self._call_event(data)
         if call is None:
             return
-        call._apply_state(data)
+        call.apply_state(data)
         if call.state is not None and call.state.is_final:
             self.calls.pop(data["call_id"], None)
 
@@ -520,7 +520,7 @@ class OzWebClient:
     def _on_extension_status(self, data: dict[str, Any]) -> None:
         ext = self.extensions.get(data["id"])
         if ext is not None:
-            ext._set_status(ExtensionStatus(data["status"]))
+            ext.set_status(ExtensionStatus(data["status"]))
 
     def _on_user_removed(self, data: dict[str, Any]) -> None:
         user = self.users.pop(data["id"], None)
@@ -587,7 +587,7 @@ class OzWebClient:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    def _register_call(self, call: Call) -> None:
+    def register_call(self, call: Call) -> None:
         assert call.call_id is not None
         self.calls[call.call_id] = call
 

@@ -51,9 +51,14 @@ async def test_answer_and_hang_up(login: Connector) -> None:
     await call.wait_for(CallState.IN_CALL)
     assert call.getCallState() is CallState.IN_CALL
     assert call.getOtherParty() == "201"
-    assert states.items == [CallState.RINGING, CallState.ANSWERED, CallState.IN_CALL]
+    # Handlers get (state, call), as in the browser library.
+    assert states.items == [
+        (CallState.RINGING, call),
+        (CallState.ANSWERED, call),
+        (CallState.IN_CALL, call),
+    ]
     await inc.wait_for(CallState.IN_CALL)
-    assert inc_states.items == [CallState.ANSWERED, CallState.IN_CALL]
+    assert inc_states.items == [(CallState.ANSWERED, inc), (CallState.IN_CALL, inc)]
     await inc.hangUp()
     await call.wait_for(CallState.COMPLETED)
     assert call.end_cause is EndCause.REMOTE_HUNG_UP
@@ -240,8 +245,8 @@ async def test_hold_and_unhold_from_either_side(login: Connector) -> None:
     assert out.getCallState() is CallState.HOLD
     back = Recorder(inc.onCallStateChanged)
     await inc.unHold()
-    await back.wait_for(lambda s: s is CallState.IN_CALL)
-    await sessions.wait_for(lambda s: s is CallState.IN_CALL)
+    await back.wait_for(lambda s: s[0] is CallState.IN_CALL)
+    await sessions.wait_for(lambda s: s[0] is CallState.IN_CALL)
     assert out.session_state is not None and out.session_state.value == "INCALL"
 
 
@@ -272,8 +277,8 @@ async def test_blind_transfer_in_call(login: Connector) -> None:
     assert third.getOtherParty() == "100"
     states = Recorder(out.onCallStateChanged)
     await third.accept()
-    await states.wait_for(lambda s: s is CallState.IN_CALL)
-    assert states.items[-2:] == [CallState.ANSWERED, CallState.IN_CALL]
+    await states.wait_for(lambda s: s[0] is CallState.IN_CALL)
+    assert states.items[-2:] == [(CallState.ANSWERED, out), (CallState.IN_CALL, out)]
     assert out.states_seen[-3:] == [CallState.RINGING, CallState.ANSWERED, CallState.IN_CALL]
     assert out.getOtherParty() == "202"
     assert out.getCallState() is CallState.IN_CALL

@@ -61,7 +61,7 @@ async def test_session_hold_and_unhold_both_parties(login: Connector) -> None:
     back = Recorder(out.onCallStateChanged)
     await session.unhold()
     await states.wait_for(lambda c: c[1] is SessionState.INCALL)
-    await back.wait_for(lambda s: s is CallState.IN_CALL)
+    await back.wait_for(lambda s: s[0] is CallState.IN_CALL)
 
 
 async def test_session_send_dtmf_to_a_party(login: Connector) -> None:

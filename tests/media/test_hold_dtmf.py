@@ -85,7 +85,7 @@ async def test_hold_stops_media_and_resume_restarts_it(
     requests_before = encoder.force_requests
     back = Recorder(inc.onCallStateChanged)
     await unhold()
-    await back.wait_for(lambda s: s is CallState.IN_CALL)
+    await back.wait_for(lambda s: s[0] is CallState.IN_CALL)
     await until(lambda: probe.frames > frames_on_hold + 5)
     await until(lambda: devices.speakers["door"].frames > audio_on_hold + 5)
     # Re-offers keep the payload types and header-extension ids first negotiated.

@@ -123,9 +123,9 @@ def test_media_digits_before_there_is_another_party_are_not_the_other_partys() -
 
 def test_other_leg_follows_the_call_state() -> None:
     c = call(None)
-    c._apply_state({"state": "IN_CALL", "call_id": "me", "other_leg": "leg-a"})
+    c.apply_state({"state": "IN_CALL", "call_id": "me", "other_leg": "leg-a"})
     assert c.other_leg == "leg-a"
-    c._apply_state({"state": "RINGING", "call_id": "me"})  # transferred: a new party rings
+    c.apply_state({"state": "RINGING", "call_id": "me"})  # transferred: a new party rings
     assert c.other_leg is None
 
 
