@@ -24,6 +24,7 @@ demo: setup
 lint: setup
 	$(BIN)/ruff check intercom tests
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 unit: setup
 	scripts/in-loopback-netns $(BIN)/pytest tests/unit $(PYTEST_ARGS)
