@@ -12,20 +12,20 @@ import intercom.client
 from intercom.client import Call, CallState, CallType, EndCause, Extension, Helper
 from intercom.client.events import Event
 
-WEBPHONE_API = Path(intercom.client.__file__).parent.parent / "web" / "WebphoneAPI.js"
+WEB = Path(intercom.client.__file__).parent.parent / "web"
 
 
 def browser_enums() -> dict[str, set[str]]:
-    """The enums WebphoneAPI.js declares (``var Name = freeze([...])``) and puts in its API."""
-    source = WEBPHONE_API.read_text()
-    exported = re.search(r"var api = \{(.*?)\};", source, re.S)
-    assert exported is not None
-    names = set(re.findall(r"(\w+):", exported.group(1)))
-    enums = {
-        name: set(re.findall(r'"(\w+)"', values))
-        for name, values in re.findall(r"var (\w+) = freeze\(\[(.*?)\]\)", source, re.S)
-    }
-    return {name: values for name, values in enums.items() if name in names}
+    """The enums of the browser library, each declared as ``[export] var Name = freeze([...])``
+    in one of its sources (read wherever in intercom/web they are, one file or several)."""
+    enums: dict[str, set[str]] = {}
+    for source in sorted(WEB.rglob("*.js")):
+        declared = re.findall(
+            r"(?:export\s+)?var (\w+) = freeze\(\[(.*?)\]\)", source.read_text(), re.S
+        )
+        for name, values in declared:
+            enums[name] = set(re.findall(r'"(\w+)"', values))
+    return enums
 
 
 def test_every_enum_of_the_browser_library_is_exported_with_the_same_members() -> None:
