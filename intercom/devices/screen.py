@@ -1,8 +1,10 @@
 """The station's small screen: text drawn with Pillow, shown on a luma SPI LCD or I2C OLED, on
-the Linux framebuffer, or (simulated) written to a PNG file."""
+the Linux framebuffer, or (simulated) written to a PNG file. ``screen_for`` makes the one a
+configuration names, from ``SCREENS`` (gpiozero's pin factories are the model)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -135,3 +137,79 @@ def video_frame_image(frame: Any, size: tuple[int, int], caption: str) -> Any:
     draw.rectangle((0, size[1] - bar, size[0], size[1]), fill="black")
     draw.text((4, size[1] - bar), caption, fill="white", font=ImageFont.load_default(size=bar - 2))
     return image
+
+
+class ScreenSettings(Protocol):
+    """What ``screen_for`` reads: the station's ``[screen]`` section, or anything shaped so."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def path(self) -> str: ...
+    @property
+    def width(self) -> int: ...
+    @property
+    def height(self) -> int: ...
+    @property
+    def rotate(self) -> int: ...
+    @property
+    def spi_port(self) -> int: ...
+    @property
+    def spi_device(self) -> int: ...
+    @property
+    def gpio_dc(self) -> int: ...
+    @property
+    def gpio_rst(self) -> int: ...
+    @property
+    def i2c_address(self) -> int: ...
+
+
+#: Makes a screen from its settings; ``folder`` holds a PNG file named by a relative path.
+ScreenFactory = Callable[[ScreenSettings, Path], Screen | None]
+
+
+def _png(settings: ScreenSettings, folder: Path) -> Screen:
+    # An absolute path stays as it is: Path("/data") / "/tmp/screen.png" is the latter.
+    return PngScreen(folder / settings.path, settings.width, settings.height)
+
+
+def _framebuffer(settings: ScreenSettings, folder: Path) -> Screen:
+    return FramebufferScreen(settings.path, settings.width, settings.height)
+
+
+def _luma(settings: ScreenSettings, folder: Path) -> Screen:
+    return LumaScreen(
+        settings.kind,
+        settings.width,
+        settings.height,
+        spi_port=settings.spi_port,
+        spi_device=settings.spi_device,
+        gpio_dc=settings.gpio_dc,
+        gpio_rst=settings.gpio_rst,
+        i2c_address=settings.i2c_address,
+        rotate=settings.rotate,
+    )
+
+
+def _no_screen(settings: ScreenSettings, folder: Path) -> None:
+    return None
+
+
+#: Every screen by the name configuration gives it. Each is made only when chosen, so luma (a
+#: Pi-only library) is imported only by a station that has such a panel.
+SCREENS: dict[str, ScreenFactory] = {
+    "png": _png,
+    "framebuffer": _framebuffer,
+    "st7789": _luma,
+    "ili9341": _luma,
+    "ssd1306": _luma,
+    "none": _no_screen,
+}
+
+
+def screen_for(settings: ScreenSettings, folder: Path) -> Screen | None:
+    """The screen ``settings.kind`` names (None for "none")."""
+    factory = SCREENS.get(settings.kind)
+    if factory is None:
+        raise ValueError(f"unknown screen {settings.kind!r}: {', '.join(sorted(SCREENS))}")
+    return factory(settings, folder)

@@ -1,5 +1,6 @@
 """Audio: generated sources (silence, tones, DTMF tones), gating for early media and hold,
-sinks, and the PyAudio devices (the ``audio`` extra, imported only when used).
+sinks, and the PyAudio devices (the ``audio`` extra, imported only when used); ``audio_devices``
+chooses a microphone and speaker by the name configuration gives them (``AUDIO_DEVICES``).
 
 aiortc hands us decoded Opus as 48 kHz stereo s16 in 20 ms frames and accepts mono or stereo s16
 at any rate; conversion to and from a device's format is done with ``av.AudioResampler``.
@@ -13,6 +14,7 @@ import math
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import av
@@ -311,3 +313,41 @@ class WavFileSink:
 
     def close(self) -> None:
         self._file.close()
+
+
+@dataclass(frozen=True)
+class AudioDevices:
+    """How a station's microphone and speaker are made (when a call, or the station, needs
+    them: nothing is opened by choosing)."""
+
+    microphone: Callable[[], MediaStreamTrack]
+    speaker: Callable[[], AudioSink]
+
+
+#: (input device, output device, sample rate) -> the devices; PortAudio indices, None: default.
+AudioFactory = Callable[[int | None, int | None, int], AudioDevices]
+
+
+def _simulated(_input: int | None, _output: int | None, _rate: int) -> AudioDevices:
+    return AudioDevices(microphone=GeneratedAudioTrack, speaker=CountingAudioSink)
+
+
+def _pyaudio(input_device: int | None, output_device: int | None, rate: int) -> AudioDevices:
+    return AudioDevices(
+        microphone=lambda: PyAudioMicrophone(input_device, rate),
+        speaker=lambda: PyAudioSpeaker(output_device, rate),
+    )
+
+
+#: Every kind of audio device by the name configuration gives it.
+AUDIO_DEVICES: dict[str, AudioFactory] = {"simulated": _simulated, "pyaudio": _pyaudio}
+
+
+def audio_devices(
+    kind: str, input_device: int | None = None, output_device: int | None = None, rate: int = 48000
+) -> AudioDevices:
+    """The microphone and speaker ``kind`` names."""
+    factory = AUDIO_DEVICES.get(kind)
+    if factory is None:
+        raise ValueError(f"unknown audio devices {kind!r}: {', '.join(sorted(AUDIO_DEVICES))}")
+    return factory(input_device, output_device, rate)

@@ -1,4 +1,5 @@
-"""Camera sources behind ``OzCamera``: picamera2 (Pi), V4L2/USB (PyAV), and a synthetic pattern.
+"""Camera sources behind ``OzCamera``: picamera2 (Pi), V4L2/USB (PyAV), and a synthetic pattern;
+``camera_for`` makes the one a configuration names, from ``CAMERAS``.
 
 A source produces one stream and shares it through aiortc's ``MediaRelay`` with every peer that
 shows it (forked ringing, listeners), so it is captured and encoded once. Encoded sources
@@ -11,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from typing import Any
 
 from aiortc.contrib.media import MediaPlayer, MediaRelay
@@ -195,3 +197,21 @@ class PiCamera2Camera(CameraSource):
             self._camera.close()
             self._camera = self._encoder = None
         super().close()
+
+
+#: Every camera by the name configuration gives it, as the station uses it. Each is made only
+#: when chosen, and picamera2 (Pi-only) is imported only when its camera starts.
+CAMERAS: dict[str, Callable[[], CameraSource | None]] = {
+    "picamera2": lambda: PiCamera2Camera(0, CameraMode(1280, 720, 30)),
+    "v4l2": lambda: V4L2Camera("/dev/video0"),
+    "synthetic": lambda: SyntheticCamera(CameraMode(640, 480, 30), encoded=True),
+    "none": lambda: None,
+}
+
+
+def camera_for(kind: str) -> CameraSource | None:
+    """The camera ``kind`` names (None for "none")."""
+    factory = CAMERAS.get(kind)
+    if factory is None:
+        raise ValueError(f"unknown camera {kind!r}: {', '.join(sorted(CAMERAS))}")
+    return factory()

@@ -4,7 +4,8 @@ A door station's loudspeaker sits a few centimetres from its microphone. The stu
 the sound server's own canceller (PipeWire's or PulseAudio's ``echo-cancel`` module, see
 docs/AUDIO.md), which sees exact playback timing. This stage is the in-process alternative:
 the microphone's audio is cleaned with what the speaker was given as the reference. It uses
-Speex's canceller from Debian's ``libspeexdsp1`` when present.
+Speex's canceller from Debian's ``libspeexdsp1`` when present. ``echo_canceller_for`` chooses
+one by the name configuration gives it (``ECHO_CANCELLERS``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 from collections import deque
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import av
@@ -162,3 +164,18 @@ class EchoCancelledMicrophone(MediaStreamTrack):
     def stop(self) -> None:
         super().stop()
         self._source.stop()
+
+
+#: Every in-process canceller by the name configuration gives it; "none" where the sound
+#: server cancels echo, or nothing needs cancelling.
+ECHO_CANCELLERS: dict[str, Callable[[], EchoCanceller] | None] = {
+    "none": None,
+    "speex": SpeexEchoCanceller,
+}
+
+
+def echo_canceller_for(kind: str) -> Callable[[], EchoCanceller] | None:
+    """What makes the canceller ``kind`` names, for ``MediaOptions.echo_canceller``."""
+    if kind not in ECHO_CANCELLERS:
+        raise ValueError(f"unknown echo canceller {kind!r}: {', '.join(sorted(ECHO_CANCELLERS))}")
+    return ECHO_CANCELLERS[kind]
