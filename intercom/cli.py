@@ -221,11 +221,11 @@ def main(argv: list[str] | None = None) -> int:
 
             asyncio.run(run_exchange(args.config, args.host, args.port))
         elif args.command == "station":
-            from intercom.station.app import run_station
+            from intercom.appliance import run_station
 
             asyncio.run(run_station(args.config))
         elif args.command == "bell":
-            from intercom.station.app import request_bell
+            from intercom.station.service import request_bell
 
             try:
                 request_bell(_station_dir(_data_dir(args.data_dir)), args.bell)

@@ -1,4 +1,5 @@
-"""``intercom demo``: the embedded default, on one machine, in one command.
+"""``intercom demo``: the embedded default, on one machine, in one command: the appliance
+(``intercom.appliance``) with an exchange of its own and a station on simulated hardware.
 
 The demo directory: extension 100 is the door station "Front door", 201 and 202 are the
 residents "Flat 1" and "Flat 2", 900 is a concierge with session privileges, and ring group
@@ -14,8 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import tomli_w
-
-from intercom.exchange.server import Exchange
 
 #: The demo's passwords in plain text, in its data directory (0600), to print at each start.
 PASSWORDS_FILE = "passwords.toml"
@@ -127,40 +126,33 @@ def station_config(data_dir: Path, port: int) -> Path:
 async def run_demo(data_dir: Path, port: int, host: str = "127.0.0.1") -> None:
     import asyncio
 
-    from intercom.station.app import Station, serve_station
+    from intercom.appliance import running_exchange, serve_appliance, trust_of
+    from intercom.station.app import Station
     from intercom.station.config import load_station_config
 
     path = demo_config(data_dir, port, host)
-    exchange = Exchange.from_file(path)
-    stop = asyncio.Event()
-    await exchange.start()
-    station_path = station_config(data_dir, exchange.port)
-    assert exchange.certificate is not None
-    certificate = exchange.certificate
-    station = Station(
-        load_station_config(station_path), station_path, trust=certificate.certificate
-    )
-    print(f"intercom demo running: {exchange.web_url}", flush=True)
-    for line in demo_logins(path):
-        print(line, flush=True)
-    print(
-        f"Open {exchange.web_url} and log in as 201 (a flat) or 900 (the concierge, at "
-        f"{exchange.web_url}concierge). The browser warns once about the demo's own "
-        f"certificate, SHA-256 {certificate.fingerprint()} ({certificate.certificate}). "
-        + (
-            f"From a phone on this network: https://{socket.gethostname()}.local:{exchange.port}/. "
-            if host not in ("127.0.0.1", "localhost", "::1")
-            else ""
+    async with running_exchange(path) as exchange:
+        assert exchange is not None and exchange.certificate is not None
+        certificate = exchange.certificate
+        station_path = station_config(data_dir, exchange.port)
+        station = Station(load_station_config(station_path), station_path, trust=trust_of(exchange))
+        print(f"intercom demo running: {exchange.web_url}", flush=True)
+        for line in demo_logins(path):
+            print(line, flush=True)
+        print(
+            f"Open {exchange.web_url} and log in as 201 (a flat) or 900 (the concierge, at "
+            f"{exchange.web_url}concierge). The browser warns once about the demo's own "
+            f"certificate, SHA-256 {certificate.fingerprint()} ({certificate.certificate}). "
+            + (
+                f"From a phone on this network: "
+                f"https://{socket.gethostname()}.local:{exchange.port}/. "
+                if host not in ("127.0.0.1", "localhost", "::1")
+                else ""
+            )
+            + f"Door code 1234#. Press the bell with: intercom bell 1 --data-dir {data_dir}. "
+            f"The station's screen is drawn to {data_dir / 'station' / 'screen.png'}. "
+            "Ctrl+C stops.",
+            file=sys.stderr,
+            flush=True,
         )
-        + f"Door code 1234#. Press the bell with: intercom bell 1 --data-dir {data_dir}. "
-        f"The station's screen is drawn to {data_dir / 'station' / 'screen.png'}. "
-        "Ctrl+C stops.",
-        file=sys.stderr,
-        flush=True,
-    )
-    try:
-        await serve_station(
-            station, stop, on_reload=exchange.reload, on_signals=exchange.write_pid_file
-        )
-    finally:
-        await exchange.stop()
+        await serve_appliance(station, exchange, asyncio.Event())

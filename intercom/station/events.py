@@ -7,7 +7,7 @@ import sqlite3
 import time
 from collections.abc import Collection
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from intercom.sqlite import open_database
 
@@ -29,6 +29,12 @@ KINDS = frozenset({
     "wrong_code", "lockout", "door_opened", "door_closed", "door_open_too_long", "tamper",
     "offline", "online", "message", "config_reloaded",
 })  # fmt: skip
+
+
+class Log(Protocol):
+    """How the station's parts write to the log: ``log(kind, **detail)``, the new event's id."""
+
+    def __call__(self, kind: str, /, **detail: Any) -> int: ...
 
 
 class EventLog:

@@ -7,6 +7,7 @@ import textwrap
 import time
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import NamedTuple
 
 
 class ScreenState(StrEnum):
@@ -18,6 +19,14 @@ class ScreenState(StrEnum):
     OFFLINE = "offline"
     NOTICE = "notice"  # busy, no answer, wrong code...
     MESSAGE = "message"  # text from the resident
+
+
+class Shown(NamedTuple):
+    """What the screen says, as the station announces it when it changes."""
+
+    state: ScreenState
+    title: str
+    text: str
 
 
 @dataclass
@@ -44,6 +53,17 @@ class ScreenModel:
 
     def idle(self) -> None:
         self.show(ScreenState.IDLE, self.greeting)
+
+    def shown(self) -> Shown:
+        return Shown(self.state, self.title, self.text)
+
+    def set_greeting(self, greeting: str) -> None:
+        """A new greeting (a reload): shown at once if the screen is idle."""
+        if greeting == self.greeting:
+            return
+        self.greeting = greeting
+        if self.state is ScreenState.IDLE:
+            self.idle()
 
     def expire(self, now: float | None = None) -> bool:
         """Return to what was underneath once a timed text ran out; True when it changed."""

@@ -20,7 +20,6 @@ from intercom.station.app import Station
 from intercom.station.config import load_station_config
 from intercom.station.screen import ScreenState
 from tests.conftest import PASSWORD, Recorder, directory_config
-from tests.media.helpers import until
 from tests.station.test_station import station_config
 
 pytestmark = pytest.mark.integration
@@ -55,7 +54,7 @@ async def station(exchange: Exchange, tmp_path: Path) -> AsyncIterator[tuple[Sta
         camera=SyntheticCamera(CameraMode(320, 240, 15), encoded=True),
     )
     await s.start()
-    await until(lambda: s.online.is_set())
+    await s.wait_until(s.online.is_set)
     yield s, pins
     await s.stop()
 
@@ -72,7 +71,7 @@ async def answered(s: Station, flat: OzWebClient) -> Call:
     s.press(1)
     call: Call = await incoming.wait_for(lambda c: True)
     await call.accept()
-    await until(lambda: s.screen.state is ScreenState.IN_CALL)
+    await s.wait_until(lambda: s.screen.state is ScreenState.IN_CALL)
     return call
 
 
@@ -108,7 +107,7 @@ async def test_a_supervisor_without_the_door_privilege_cannot_enter_the_code(
         await session.sendDtmf("#", "100")
         await seen.wait_for(lambda d: d.key == "*")
         await call.send_dtmf("34#")
-        await until(lambda: pins.pin(DOOR).state is True)
+        await s.wait_until(lambda: pins.pin(DOOR).state is True)
         (unlock,) = events(s, "unlock")
         assert (unlock["who"], unlock["how"]) == ("201", "dtmf-signalling")
     finally:
@@ -128,7 +127,7 @@ async def test_a_supervisor_with_the_door_privilege_may_and_is_named(
         session: Session = await created.wait_for(lambda x: True)
         for key in "1234#":
             await session.sendDtmf(key, "100")
-        await until(lambda: pins.pin(DOOR).state is True)
+        await s.wait_until(lambda: pins.pin(DOOR).state is True)
         (unlock,) = events(s, "unlock")
         assert (unlock["who"], unlock["how"]) == ("900", "dtmf-session")  # not the resident
     finally:
@@ -159,7 +158,7 @@ async def test_media_digits_count_only_from_the_other_partys_peer(
             call.on_dtmf_received.emit(
                 DtmfEvent(key, "inband", "201", frozenset({"call"}), from_other_party=True)
             )
-        await until(lambda: pins.pin(DOOR).state is True)
+        await s.wait_until(lambda: pins.pin(DOOR).state is True)
         (unlock,) = events(s, "unlock")
         assert (unlock["who"], unlock["how"]) == ("201", "dtmf-inband")
     finally:
@@ -176,9 +175,9 @@ async def test_rtp_digits_from_the_answering_resident_open(
     try:
         call = await answered(s, flat)
         assert s.call is not None
-        await until(lambda: s.call is not None and s.call.other_leg == call.call_id)
+        await s.wait_until(lambda: s.call is not None and s.call.other_leg == call.call_id)
         await call.send_dtmf("1234#", method="rtp")
-        await until(lambda: pins.pin(DOOR).state is True, timeout=15)
+        await s.wait_until(lambda: pins.pin(DOOR).state is True, timeout=15)
         (unlock,) = events(s, "unlock")
         assert (unlock["who"], unlock["how"]) == ("201", "dtmf-rtp")
         await call.wait_for(CallState.COMPLETED)

@@ -18,7 +18,6 @@ from intercom.station.screen import ScreenState
 from intercom.station.status import format_status
 from intercom.station.unlock import Decision, Outcome, UnlockPolicy, hash_code
 from tests.conftest import PASSWORD, Recorder
-from tests.media.helpers import until
 from tests.station.test_station import station_config
 
 CODES = {"door": [hash_code("1234")]}
@@ -141,7 +140,7 @@ async def start_station(exchange: Exchange, tmp_path: Path, pins: MockFactory) -
     path = station_config(tmp_path, exchange.port)  # max_wrong 2, lockout 60 s
     s = Station(load_station_config(path), path, pin_factory=pins)
     await s.start()
-    await until(lambda: s.online.is_set())
+    await s.wait_until(s.online.is_set)
     return s
 
 
@@ -150,7 +149,7 @@ async def answered(s: Station, flat: OzWebClient) -> Call:
     s.press(1)
     call: Call = await incoming.wait_for(lambda c: True)
     await call.accept()
-    await until(lambda: s.screen.state is ScreenState.IN_CALL)
+    await s.wait_until(lambda: s.screen.state is ScreenState.IN_CALL)
     return call
 
 
@@ -166,12 +165,12 @@ async def test_restarting_the_station_during_a_lockout_keeps_the_door_shut(
         call = await answered(s, flat)
         await call.send_dtmf("1111#")
         await call.send_dtmf("2222#")
-        await until(lambda: any(e["kind"] == "lockout" for e in s.events.since()))
+        await s.wait_until(lambda: any(e["kind"] == "lockout" for e in s.events.since()))
         lockout = next(e for e in s.events.since() if e["kind"] == "lockout")
         assert lockout["seconds"] == 60 and lockout["until"] > 0
         assert s.status()["lockout"]["until"] == lockout["until"]
         await call.hangUp()
-        await until(lambda: s.idle.is_set())
+        await s.wait_until(s.idle.is_set)
     finally:
         await s.stop()
     s = await start_station(exchange, tmp_path, MockFactory())
@@ -179,11 +178,11 @@ async def test_restarting_the_station_during_a_lockout_keeps_the_door_shut(
         assert s.status()["lockout"]["until"] == lockout["until"]
         call = await answered(s, flat)
         await call.send_dtmf("1234#")  # the right code, but still locked out
-        await until(lambda: sum(e["kind"] == "lockout" for e in s.events.since()) == 2)
+        await s.wait_until(lambda: sum(e["kind"] == "lockout" for e in s.events.since()) == 2)
         assert not any(e["kind"] == "unlock" for e in s.events.since())
         assert s.relays["door"].is_open is False
         await call.unlock()  # 201 holds the door privilege: an authorised unlock resets
-        await until(lambda: s.relays["door"].is_open)
+        await s.wait_until(lambda: s.relays["door"].is_open)
         assert s.status()["lockout"] is None
     finally:
         await s.stop()

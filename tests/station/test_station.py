@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,6 @@ from intercom.station.app import Station
 from intercom.station.config import load_station_config
 from intercom.station.screen import ScreenState
 from tests.conftest import PASSWORD, Recorder
-from tests.media.helpers import until
 
 pytestmark = pytest.mark.integration
 
@@ -80,9 +79,14 @@ async def station(exchange: Exchange, tmp_path: Path) -> AsyncIterator[tuple[Sta
         camera=camera,
     )
     await s.start()
-    await until(lambda: s.online.is_set())
+    await s.wait_until(s.online.is_set)
     yield s, pins
     await s.stop()
+
+
+def logged(s: Station, kind: str, count: int = 1) -> Callable[[], bool]:
+    """A condition for ``wait_until``: ``count`` events of ``kind`` in the station's log."""
+    return lambda: sum(e["kind"] == kind for e in s.events.since()) >= count
 
 
 async def resident(exchange: Exchange) -> OzWebClient:
@@ -102,17 +106,17 @@ async def test_bell_call_answer_code_unlock_hangup(exchange: Exchange, station: 
         assert inc.getOtherParty() == "100"
         assert s.screen.state is ScreenState.CALLING
         await inc.accept()
-        await until(lambda: s.screen.state is ScreenState.IN_CALL)
+        await s.wait_until(lambda: s.screen.state is ScreenState.IN_CALL)
         await inc.sendMessage("I'm coming")
-        await until(lambda: s.screen.state is ScreenState.MESSAGE)
+        await s.wait_until(lambda: s.screen.state is ScreenState.MESSAGE)
         assert "I'm coming" in s.screen.lines()
         assert isinstance(s.speaker, CountingAudioSink)
         beeps_before = s.speaker.loud_frames  # the resident's simulated microphone is silent
         await inc.send_dtmf("1234#")
-        await until(lambda: pins.pin(27).state is True)  # the strike is energised
+        await s.wait_until(lambda: pins.pin(27).state is True)  # the strike is energised
         assert s.speaker.loud_frames > beeps_before  # and the door beeps
         await inc.wait_for(CallState.COMPLETED)  # the station hangs up after the unlock
-        await until(lambda: pins.pin(27).state is False, timeout=3)  # 1 s pulse
+        await s.wait_until(lambda: pins.pin(27).state is False, timeout=3)  # 1 s pulse
         kinds = [e["kind"] for e in s.events.since()]
         assert kinds[:4] == ["start", "online", "bell", "call_answered"]
         unlock = next(e for e in s.events.since() if e["kind"] == "unlock")
@@ -137,16 +141,16 @@ async def test_wrong_codes_lock_out_and_command_needs_privilege(
         with pytest.raises(OzError):
             await inc.unlock()
         await inc.accept()
-        await until(lambda: s.screen.state is ScreenState.IN_CALL)
+        await s.wait_until(lambda: s.screen.state is ScreenState.IN_CALL)
         await inc.send_dtmf("1111#")
         await inc.send_dtmf("2222#")
-        await until(lambda: any(e["kind"] == "lockout" for e in s.events.since()))
+        await s.wait_until(logged(s, "lockout"))
         await inc.send_dtmf("1234#")  # right code, but locked out
-        await until(lambda: sum(e["kind"] == "lockout" for e in s.events.since()) == 2)
+        await s.wait_until(logged(s, "lockout", 2))
         assert pins.pin(27).state is False
         # 201 holds the door privilege: the unlock command works.
         await inc.unlock()
-        await until(lambda: pins.pin(27).state is True)
+        await s.wait_until(lambda: pins.pin(27).state is True)
         unlock = next(e for e in s.events.since() if e["kind"] == "unlock")
         assert unlock["how"] == "command" and unlock["who"] == "201"
     finally:
@@ -179,9 +183,9 @@ async def test_unlock_command_without_door_privilege_is_refused(
 async def test_offline_bell_press_is_shown_and_logged(exchange: Exchange, station: Any) -> None:
     s, pins = station
     await exchange.stop()
-    await until(lambda: not s.online.is_set())
+    await s.wait_until(lambda: not s.online.is_set())
     pins.pin(17).drive_low()
-    await until(lambda: s.screen.state is ScreenState.NOTICE)
+    await s.wait_until(lambda: s.screen.state is ScreenState.NOTICE)
     assert s.screen.title == "Offline"
     assert [e["kind"] for e in s.events.since()][-2:] == ["bell", "offline"]
 
@@ -192,7 +196,7 @@ async def test_each_outcome_has_its_own_notice_and_log(exchange: Exchange, stati
     try:
         # unknown target
         s.press(2)
-        await until(lambda: s.screen.title == "Not available")
+        await s.wait_until(lambda: s.screen.title == "Not available")
         # a busy resident: 201 is in a call with 203
         other = OzWebClient(media=False)
         await other.connect(exchange.url, "203", password=PASSWORD.format("203"))
@@ -202,13 +206,13 @@ async def test_each_outcome_has_its_own_notice_and_log(exchange: Exchange, stati
         await (await incoming.wait_for(lambda c: True)).accept()
         await busy_call.wait_for(CallState.IN_CALL)
         s.press(1)
-        await until(lambda: s.screen.title == "Busy - please try later")
+        await s.wait_until(lambda: s.screen.title == "Busy - please try later")
         await busy_call.hangUp()
         await other.disconnect()
         # nobody answers at 202... (offline) -> "Nobody is home"; bell 3 falls back only on
         # no answer, so ring 201 and let it time out: no fallback configured on bell 1.
         s.press(1)
-        await until(lambda: s.screen.title == "No answer", timeout=5)
+        await s.wait_until(lambda: s.screen.title == "No answer", timeout=5)
         ended = [e for e in s.events.since() if e["kind"] == "call_ended"]
         assert [e["cause"] for e in ended] == ["unknown_number", "busy", "no_answer"]
     finally:
@@ -227,7 +231,7 @@ async def test_no_answer_falls_back(exchange: Exchange, station: Any) -> None:
         await first.wait_for(lambda c: True)
         call: Call = await fallback.wait_for(lambda c: True, timeout=5)
         await call.accept()
-        await until(lambda: s.screen.state is ScreenState.IN_CALL)
+        await s.wait_until(lambda: s.screen.state is ScreenState.IN_CALL)
         assert s.led is not None and s.led.mode.value == "in_call" and s.led.is_lit
     finally:
         await flat1.disconnect()
@@ -239,7 +243,7 @@ async def test_ring_snapshot_is_linked_to_the_bell_event(exchange: Exchange, sta
     flat = await resident(exchange)
     try:
         s.press(1)
-        await until(lambda: any(e.get("snapshot") for e in s.events.since()), timeout=10)
+        await s.wait_until(lambda: any(e.get("snapshot") for e in s.events.since()))
         bell = next(e for e in s.events.since() if e["kind"] == "bell")
         picture = Path(bell["snapshot"])
         assert picture.exists() and picture.read_bytes()[:2] == b"\xff\xd8"  # a JPEG
@@ -277,9 +281,17 @@ async def test_pressing_during_a_call_ignores_or_hangs_up(exchange: Exchange, st
         s.press(1)
         inc: Call = await incoming.wait_for(lambda c: True)
         await inc.accept()
-        await until(lambda: s.screen.state is ScreenState.IN_CALL)
+        await s.wait_until(lambda: s.screen.state is ScreenState.IN_CALL)
         s.press(1)  # "ignore": logged, nothing else
+        # The barrier: what the press started is done (a hang-up would have been acknowledged
+        # by the exchange), and the resident's next message still reaches the door through
+        # this call (the exchange refuses one on an ended call, and any end reaches the
+        # resident before the answer to the message).
+        await s.settled()
+        await inc.sendMessage("Still there?")
+        await s.wait_until(lambda: s.screen.state is ScreenState.MESSAGE)
         assert inc.getCallState() is CallState.IN_CALL
+        assert s.call is not None and s.call.is_active
         s.press(4)  # "hangup"
         await inc.wait_for(CallState.COMPLETED)
         bells = [e["bell"] for e in s.events.since() if e["kind"] == "bell"]
@@ -294,11 +306,11 @@ async def test_door_contact_and_tamper_are_logged(exchange: Exchange, station: A
     pins.pin(6).drive_low()  # the front is on
     s.relays["door"].open()
     pins.pin(5).drive_low()  # the door opens: the pulse ends early
-    await until(lambda: pins.pin(27).state is False)
-    await until(lambda: any(e["kind"] == "door_open_too_long" for e in s.events.since()))
+    await s.wait_until(lambda: pins.pin(27).state is False)
+    await s.wait_until(logged(s, "door_open_too_long"))
     pins.pin(5).drive_high()
     pins.pin(6).drive_high()  # somebody takes the front off
-    await until(lambda: any(e["kind"] == "tamper" for e in s.events.since()))
+    await s.wait_until(logged(s, "tamper"))
     kinds = [e["kind"] for e in s.events.since()]
     assert (
         kinds.index("door_opened") < kinds.index("door_open_too_long") < kinds.index("door_closed")
@@ -311,12 +323,12 @@ async def test_station_comes_back_online_with_the_exchange(
     s, pins = station
     port = exchange.port
     await exchange.stop()
-    await until(lambda: not s.online.is_set())
+    await s.wait_until(lambda: not s.online.is_set())
     assert s.screen.state is ScreenState.OFFLINE
     again = Exchange.from_file(config_path(ring_timeout=1.0), port=port)
     await again.start()
     try:
-        await until(lambda: s.online.is_set(), timeout=10)
+        await s.wait_until(s.online.is_set)
         assert s.screen.state is ScreenState.IDLE
         kinds = [e["kind"] for e in s.events.since()]
         assert kinds[-2:] == ["offline", "online"]
@@ -337,7 +349,7 @@ async def test_calls_from_the_door_are_limited_and_can_be_extended(
         warned = Recorder(inc.on_call_expiring)
         await inc.accept()
         await warned.wait_for(lambda left: left <= 1.0)  # the resident is warned...
-        await until(lambda: s.screen.title == "Call ends soon")  # ...and the door shows it
+        await s.wait_until(lambda: s.screen.title == "Call ends soon")  # ...and the door too
         assert await inc.extend(2) > 2.0
         await inc.wait_for(CallState.COMPLETED, timeout=10)
         assert inc.end_cause is not None and inc.end_cause.value == "max_duration"
@@ -358,13 +370,13 @@ async def test_the_residents_video_on_a_large_screen(exchange: Exchange, tmp_pat
     OzCamera.register("resident-camera", camera, camera.mode)
     flat = await resident(exchange)
     try:
-        await until(lambda: s.online.is_set())
+        await s.wait_until(s.online.is_set)
         incoming = Recorder(flat.onIncomingCall)
         s.press(1)
         inc: Call = await incoming.wait_for(lambda c: True)
         inc.attachCamera(OzCamera.getCameraByName("resident-camera"))
         await inc.accept()
-        await until(lambda: s.video_frames_shown >= 3)
+        await s.wait_until(lambda: s.video_frames_shown >= 3)
         assert isinstance(s.renderer, PngScreen)
         from PIL import Image
 
@@ -386,7 +398,7 @@ async def test_stopping_reads_no_closed_device(
         pin_factory=MockFactory(),
     )
     await s.start()
-    await until(lambda: s.online.is_set())
+    await s.wait_until(s.online.is_set)
     assert s.status()["online"] is True and s.status()["relays"] == {"door": False}
     with caplog.at_level(logging.WARNING):
         await s.stop()
@@ -399,8 +411,8 @@ async def test_the_status_file_follows_the_relay(exchange: Exchange, station: An
     def relays() -> dict[str, bool]:
         return dict(json.loads(s.status_file.read_text())["relays"])
 
-    await until(lambda: s.status_file.exists() and relays() == {"door": False})
+    await s.wait_until(lambda: s.status_file.exists() and relays() == {"door": False})
     s.relays["door"].open()
-    await until(lambda: relays() == {"door": True})
+    await s.wait_until(lambda: relays() == {"door": True})
     pins.pin(5).drive_low()  # the door opens: the pulse ends early
-    await until(lambda: relays() == {"door": False})
+    await s.wait_until(lambda: relays() == {"door": False})

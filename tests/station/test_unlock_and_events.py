@@ -106,8 +106,8 @@ def test_screen_messages_wrap_and_expire() -> None:
 def test_station_audio_from_configuration() -> None:
     from intercom.media.audio import CountingAudioSink
     from intercom.media.echo import SpeexEchoCanceller
-    from intercom.station.app import media_options
     from intercom.station.config import StationConfig
+    from intercom.station.hardware import media_options
 
     def config(**audio: object) -> StationConfig:
         return StationConfig.model_validate({
