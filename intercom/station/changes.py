@@ -71,6 +71,10 @@ class ChangeFeed:
         if handler in self._handlers:
             self._handlers.remove(handler)
 
+    def __len__(self) -> int:
+        """How many handlers follow the feed."""
+        return len(self._handlers)
+
     def commit(self) -> Change | None:
         """Announce what differs from the last announcement (the first one: everything)."""
         if self._closed:

@@ -20,6 +20,7 @@ from intercom.media.callmedia import MediaOptions
 from intercom.media.camera import SyntheticCamera
 from intercom.media.video import CameraMode
 from intercom.station.app import Station
+from intercom.station.changes import STATUS_PARTS, Change
 from intercom.station.config import load_station_config
 from intercom.station.screen import ScreenState
 from tests.conftest import PASSWORD, Recorder
@@ -416,3 +417,53 @@ async def test_the_status_file_follows_the_relay(exchange: Exchange, station: An
     await s.wait_until(lambda: relays() == {"door": True})
     pins.pin(5).drive_low()  # the door opens: the pulse ends early
     await s.wait_until(lambda: relays() == {"door": False})
+
+
+async def test_the_station_announces_what_changed_and_the_status_file_follows(
+    exchange: Exchange, station: Any
+) -> None:
+    s, pins = station
+    changes: list[Change] = []
+    written: list[tuple[dict[str, Any], dict[str, Any]]] = []
+
+    def follow(change: Change) -> None:
+        changes.append(change)
+        if change.state.keys() & STATUS_PARTS:  # the writer, subscribed first, has written
+            on_file = json.loads(s.status_file.read_text())
+            on_file.pop("at")
+            written.append((on_file, s.status()))  # (a handler's assert would be only logged)
+
+    s.on_changed(follow)
+    flat = await resident(exchange)
+    try:
+        incoming = Recorder(flat.onIncomingCall)
+        s.press(1)
+        inc: Call = await incoming.wait_for(lambda c: True)
+        await inc.accept()
+        await inc.send_dtmf("1234#")
+        await inc.wait_for(CallState.COMPLETED)
+        await s.wait_until(lambda: not s.relays["door"].is_open, timeout=3)
+        await s.settled()  # the visitor's picture is saved too
+    finally:
+        await flat.disconnect()
+
+    def values(part: str) -> list[Any]:
+        return [c.state[part] for c in changes if part in c]
+
+    calls = [None if v is None else v.state for v in values("call")]
+    assert calls[0] == "RINGING" and "IN_CALL" in calls and calls[-1] is None
+    screens = [v.state for v in values("screen")]
+    for state in (ScreenState.CALLING, ScreenState.IN_CALL, ScreenState.DOOR_OPEN):
+        assert state in screens
+    assert values("relays") == [{"door": True}, {"door": False}]
+    events = [c.event for c in changes if c.event is not None]
+    added = [e["kind"] for e in events if "snapshot" not in e]
+    assert [k for k in added if k in ("bell", "call_answered", "unlock", "call_ended")] == [
+        "bell", "call_answered", "unlock", "call_ended",
+    ]  # fmt: skip
+    (linked,) = [e for e in events if "snapshot" in e]  # the visitor's picture, once taken
+    assert linked["kind"] == "bell" and Path(linked["snapshot"]).exists()
+    # Each announced status reached the file at once: the relay's pulse too.
+    assert len(written) == sum(bool(c.state.keys() & STATUS_PARTS) for c in changes)
+    assert all(on_file == status for on_file, status in written)  # at each change
+    assert {"door": True} in [on_file["relays"] for on_file, _ in written]
