@@ -51,7 +51,7 @@
   await until("in call", () => call.getCallState() === "IN_CALL" && answered.getCallState() === "IN_CALL");
   await until("camera video", () => answered.remoteStream().getVideoTracks().length === 1);
   await cam.setQuality(40000, 60);
-  await until("busy", () => seen.statuses.includes("201:BUSY"));
+  await until("busy", () => seen.statuses.includes("201:" + ExtensionStatus.BUSY));
   log.push("camera " + cam.getWidth() + "x" + cam.getHeight() + " " + (names.length > 0));
 
   // Session methods from the desk: DTMF to a party, hold, unhold, close.

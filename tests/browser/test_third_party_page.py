@@ -173,11 +173,12 @@ async def test_a_page_elsewhere_uses_the_api_directly(
                 const api = await import(url);
                 const state = await api.OzWebClient.connect("", "202", {Password: password});
                 await api.OzWebClient.disconnect();
-                return [state, api.CallState.IN_CALL, typeof api.OzCamera.getCameraByName];
+                return [state, api.CallState.IN_CALL, api.ExtensionStatus.BUSY,
+                        typeof api.OzCamera.getCameraByName];
             }""",
             [f"{exchange.web_url}WebphoneAPI.mjs", PASSWORD.format("202")],
         )
-        assert imported == ["ACCESS_GRANTED", "IN_CALL", "function"]
+        assert imported == ["ACCESS_GRANTED", "IN_CALL", "BUSY", "function"]
 
         # Another origin, not in allowed_origins: the exchange refuses its WebSocket.
         stranger = await context.new_page()
