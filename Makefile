@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The browser library's type check and lint (package.json, package-lock.json).
+NODE_STAMP := node_modules/.installed
 PYTEST_ARGS ?=
 
 .PHONY: setup demo test lint unit integration browser rootfs image bench-exchange screenshots
@@ -16,7 +18,11 @@ $(STAMP): pyproject.toml deploy/apt-packages.txt
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-setup: $(STAMP)
+$(NODE_STAMP): package.json package-lock.json $(STAMP)
+	npm ci --no-audit --no-fund
+	touch $(NODE_STAMP)
+
+setup: $(STAMP) $(NODE_STAMP)
 
 demo: setup
 	$(BIN)/intercom demo
@@ -24,6 +30,8 @@ demo: setup
 lint: setup
 	$(BIN)/ruff check intercom tests
 	$(BIN)/mypy
+	node_modules/.bin/tsc -p .
+	node_modules/.bin/eslint intercom/web
 	$(BIN)/lint-imports --no-cache
 
 unit: setup

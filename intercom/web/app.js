@@ -5,39 +5,57 @@
 (function () {
   "use strict";
 
+  // The page's own elements, by id (any: each is the input, button or dialog the markup says).
+  /** @type {(id: string) => any} */
   var $ = function (id) { return document.getElementById(id); };
   var client = OzWebClient;
+  /** @typedef {InstanceType<typeof Call>} Call */
+  /** @type {Call | null} */
   var current = null;          // the call on screen
-  var timer = null;
+  /** @type {number | undefined} the call timer's interval */
+  var timer;
+  /** @type {{stop: () => void} | null} */
   var ringtone = null;
+  /** @type {InstanceType<typeof OzCamera> | null} */
   var ownCamera = null;
   var store = window.localStorage;
 
+  /** @type {Record<string, string>} */
   var STATE_TEXT = {
     ACCESS_GRANTED: "Connected",
     ACCESS_DENIED: "Wrong extension or password",
     CONNECTION_FAILED: "Cannot reach the intercom",
     CONNECTION_CLOSED: "Offline - reconnecting"
   };
+  /** @type {Record<string, string>} */
   var CALL_TEXT = { RINGING: "Ringing", IN_CALL: "In call", HOLD: "On hold", COMPLETED: "Ended",
     REJECTED: "Rejected", BUSY: "Busy", NOT_FOUND: "Not found" };
+  /** @type {Record<string, string>} */
   var OUTCOME = { CALLERHUNGUP: "Answered", CALLEEHUNGUP: "Answered", TRANSFERCOMPLETED: "Transferred",
     NOTANSWERED: "Missed", CANCELLED: "Missed", REJECTED: "Rejected", BUSY: "Busy", NOTFOUND: "Not found",
     ABORTED: "Interrupted", ERROR: "Failed", REDIRECTED: "Forwarded" };
+  /** @type {Record<string, string>} */
   var END_TEXT = { no_answer: "Nobody answered", cancelled: "The visitor left", rejected: "Rejected",
     busy: "Busy", hung_up: "You hung up", remote_hung_up: "The door hung up",
     answered_elsewhere: "Answered on another device", forwarded: "Forwarded",
     transferred: "Transferred", max_duration: "Call time is up",
     closed_by_supervisor: "Ended by the concierge", disconnected: "Connection lost", error: "Call failed" };
 
+  /** @param {string} section */
   function show(section) {
     ["login", "home", "call"].forEach(function (id) { $(id).hidden = id !== section; });
   }
 
+  /** @param {string} text */
   function note(text) { $("call-note").textContent = text; }
 
   // Names of the parties seen in calls, for the history (a resident does not see the directory).
+  /** @type {Record<string, string>} */
   var names = JSON.parse(store.getItem("intercom.names") || "{}");
+  /**
+   * @param {string} number
+   * @param {string} [known]   the name a call gave
+   */
   function nameOf(number, known) {
     if (known && names[number] !== known) {
       names[number] = known;
@@ -71,6 +89,10 @@
     }
   });
 
+  /**
+   * @param {string} extension
+   * @param {string} password
+   */
   function login(extension, password) {
     $("login-button").disabled = true;
     return client.connect("", extension, { Password: password, App: "resident" }).then(function (state) {
@@ -84,7 +106,7 @@
     });
   }
 
-  $("login-form").addEventListener("submit", function (ev) {
+  $("login-form").addEventListener("submit", function (/** @type {Event} */ ev) {
     ev.preventDefault();
     unlockAudio();
     login($("extension").value.trim(), $("password").value);
@@ -97,6 +119,7 @@
 
   // ---------------------------------------------------------------- alerts
 
+  /** @type {AudioContext | null} */
   var audioContext = null;
   function unlockAudio() {
     var AC = window.AudioContext || window.webkitAudioContext;
@@ -107,12 +130,13 @@
   /* A two-tone ring, one second on and two off, made with WebAudio (no sound file). */
   function startRingtone() {
     unlockAudio();
-    if (!audioContext || ringtone) return;
-    var gain = audioContext.createGain();
+    const context = audioContext;
+    if (!context || ringtone) return;
+    var gain = context.createGain();
     gain.gain.value = 0;
-    gain.connect(audioContext.destination);
+    gain.connect(context.destination);
     var tones = [440, 480].map(function (f) {
-      var o = audioContext.createOscillator();
+      var o = context.createOscillator();
       o.frequency.value = f;
       o.connect(gain);
       o.start();
@@ -121,7 +145,7 @@
     var on = false;
     var beat = setInterval(function () {
       on = !on;
-      gain.gain.setTargetAtTime(on ? 0.15 : 0, audioContext.currentTime, 0.01);
+      gain.gain.setTargetAtTime(on ? 0.15 : 0, context.currentTime, 0.01);
     }, 1000);
     ringtone = { stop: function () { clearInterval(beat); tones.forEach(function (o) { o.stop(); }); gain.disconnect(); } };
     document.body.dataset.ringing = "1";
@@ -133,9 +157,10 @@
     delete document.body.dataset.ringing;
   }
 
+  /** @param {Call} call */
   function notify(call) {
     if (!("Notification" in window) || Notification.permission !== "granted") return;
-    var n = new Notification("The door is ringing", { body: nameOf(call.getOtherParty(), call.otherPartyName), tag: call.callId, icon: "/icon.svg" });
+    var n = new Notification("The door is ringing", { body: nameOf(call.getOtherParty(), call.otherPartyName), tag: call.callId || undefined, icon: "/icon.svg" });
     n.onclick = function () { window.focus(); n.close(); };
     call.onCallStateChanged(function (s) { if (s !== CallState.RINGING) n.close(); });
   }
@@ -178,8 +203,9 @@
     notify(call);
   });
 
+  /** @param {string} state */
   function render(state) {
-    var call = current;
+    var call = onScreen();
     var pill = $("call-state");
     pill.dataset.state = state;
     pill.textContent = CALL_TEXT[state] || state;
@@ -196,15 +222,16 @@
     if (["COMPLETED", "REJECTED", "BUSY", "NOT_FOUND"].indexOf(state) >= 0) finish(call);
   }
 
+  /** @param {Call} call */
   function finish(call) {
-    note(END_TEXT[call.endCause] || "Call ended");
+    note(END_TEXT[call.endCause || ""] || "Call ended");
     $("talking-actions").hidden = true;
     $("ringing-actions").hidden = true;
     $("messages").hidden = true;
     $("keypad").hidden = true;
     $("code-dialog").hidden = true;
     clearInterval(timer);
-    timer = null;
+    timer = undefined;
     if (ownCamera) { ownCamera.close(); ownCamera = null; $("own-video").hidden = true; }
     setTimeout(function () {
       if (current !== call) return;
@@ -223,6 +250,18 @@
     }, 500);
   }
 
+  /**
+   * The call on screen, for the controls that are shown only while there is one.
+   * @returns {Call}
+   */
+  function onScreen() { return /** @type {Call} */ (current); }
+
+  /**
+   * Shows how a request went: `done` once it succeeds, the error if it fails.
+   * @template T
+   * @param {Promise<T>} promise
+   * @param {string} [done]
+   */
   function act(promise, done) {
     return promise.then(function (r) { if (done) note(done); return r; }, function (e) { note(e.message || String(e)); });
   }
@@ -230,18 +269,20 @@
   $("answer").addEventListener("click", function () {
     unlockAudio();
     stopRingtone();
-    act(current.accept());
+    act(onScreen().accept());
     if ($("own-camera").checked) toggleCamera();
   });
-  $("reject").addEventListener("click", function () { stopRingtone(); act(current.reject()); });
-  $("hangup").addEventListener("click", function () { act(current.hangUp()); });
+  $("reject").addEventListener("click", function () { stopRingtone(); act(onScreen().reject()); });
+  $("hangup").addEventListener("click", function () { act(onScreen().hangUp()); });
   $("hold").addEventListener("click", function () {
-    act(current.getCallState() === CallState.HOLD ? current.unHold() : current.hold());
+    var call = onScreen();
+    act(call.getCallState() === CallState.HOLD ? call.unHold() : call.hold());
   });
   $("mute").addEventListener("click", function () {
-    current.mute(!current.muted);
-    $("mute").textContent = current.muted ? "Unmute" : "Mute";
-    $("mute").setAttribute("aria-pressed", current.muted ? "true" : "false");
+    var call = onScreen();
+    call.mute(!call.muted);
+    $("mute").textContent = call.muted ? "Unmute" : "Mute";
+    $("mute").setAttribute("aria-pressed", call.muted ? "true" : "false");
   });
 
   function toggleCamera() {
@@ -251,9 +292,11 @@
       $("own-video").hidden = true;
       return;
     }
-    ownCamera = OzCamera.getCameraByName();
-    ownCamera.setMode(640, 480, 15);
-    act(current.attachCamera(ownCamera).then(function () {
+    // No name: the default camera (never null).
+    var camera = ownCamera = /** @type {InstanceType<typeof OzCamera>} */ (OzCamera.getCameraByName());
+    camera.setMode(640, 480, 15);
+    act(onScreen().attachCamera(camera).then(function () {
+      if (!ownCamera) return; // turned off meanwhile
       $("own-video").hidden = false;
       return ownCamera.setDisplay("own-video");
     }));
@@ -262,8 +305,9 @@
 
   // The unlock button sends the door code: RFC 4733 in the audio where the call negotiated it,
   // else over signalling. The station checks it; a wrong code is counted against a lockout.
+  /** @param {string} code */
   function sendCode(code) {
-    return act(current.sendDtmf(code + "#").then(function (how) {
+    return act(onScreen().sendDtmf(code + "#").then(function (how) {
       note("Door code sent" + (how === "rtp" ? "" : " (signalling)") + ".");
     }));
   }
@@ -274,7 +318,7 @@
     $("code-input").value = "";
     $("code-input").focus();
   });
-  $("code-dialog").addEventListener("submit", function (ev) {
+  $("code-dialog").addEventListener("submit", function (/** @type {Event} */ ev) {
     ev.preventDefault();
     var code = $("code-input").value.trim();
     if (!/^[0-9]{1,8}$/.test(code)) { note("A door code is 1 to 8 digits."); return; }
@@ -285,26 +329,29 @@
   $("code-cancel").addEventListener("click", function () { $("code-dialog").hidden = true; });
 
   $("keypad-toggle").addEventListener("click", function () { $("keypad").hidden = !$("keypad").hidden; });
-  $("keypad").addEventListener("click", function (ev) {
-    var key = ev.target.dataset && ev.target.dataset.key;
-    if (key) act(current.sendDtmf(key), "Sent " + key);
+  $("keypad").addEventListener("click", function (/** @type {Event} */ ev) {
+    var target = /** @type {HTMLElement} */ (ev.target);
+    var key = target.dataset && target.dataset.key;
+    if (key) act(onScreen().sendDtmf(key), "Sent " + key);
   });
 
-  document.querySelectorAll(".reply").forEach(function (button) {
+  document.querySelectorAll(".reply").forEach(function (reply) {
+    var button = /** @type {HTMLElement} */ (reply);
     button.addEventListener("click", function () {
-      var text = button.dataset.reply;
-      act(current.sendMessage(text), "Shown at the door: " + text);
+      var text = button.dataset.reply || "";
+      act(onScreen().sendMessage(text), "Shown at the door: " + text);
     });
   });
-  $("message-form").addEventListener("submit", function (ev) {
+  $("message-form").addEventListener("submit", function (/** @type {Event} */ ev) {
     ev.preventDefault();
     var text = $("message-text").value.trim();
     if (!text) return;
-    act(current.sendMessage(text).then(function () { $("message-text").value = ""; }), "Shown at the door: " + text);
+    act(onScreen().sendMessage(text).then(function () { $("message-text").value = ""; }), "Shown at the door: " + text);
   });
 
   // --------------------------------------------------------------- history
 
+  /** @param {number} seconds */
   function duration(seconds) {
     if (!seconds) return "";
     var s = Math.round(seconds);

@@ -5,20 +5,32 @@
 (function () {
   "use strict";
 
+  // The page's own elements, by id (any: each is the input, table or note the markup says).
+  /** @type {(id: string) => any} */
   var $ = function (id) { return document.getElementById(id); };
   var client = OzWebClient;
+  /** @typedef {InstanceType<typeof Session>} Session */
+  /** @type {Record<string, HTMLTableRowElement>} */
   var rows = {};   // session id -> table row
+  /** @type {Session | null} */
   var listening = null;
 
+  /** @param {string} number */
   function nameOf(number) {
     var ext = client.helper.getExtensionById(number);
     return ext && ext.displayName ? ext.displayName + " (" + number + ")" : number;
   }
+  /** @param {string} text */
   function say(text) { $("board-note").textContent = text; }
+  /**
+   * Shows how a request went: `done` once it succeeds, the error if it fails or throws.
+   * @param {Promise<unknown>} promise
+   * @param {string} [done]
+   */
   function act(promise, done) {
     try {
       return Promise.resolve(promise).then(function () { if (done) say(done); }, function (e) { say(e.message || String(e)); });
-    } catch (e) { say(e.message || String(e)); }
+    } catch (e) { say(/** @type {Error} */ (e).message || String(e)); }
   }
 
   client.onConnectionStateChanged(function (info) {
@@ -54,6 +66,11 @@
     $("no-sessions").hidden = Object.keys(rows).length > 0;
   });
 
+  /**
+   * @param {string} label
+   * @param {string} name
+   * @param {(this: HTMLButtonElement, ev: MouseEvent) => void} onClick
+   */
   function button(label, name, onClick) {
     var b = document.createElement("button");
     b.type = "button";
@@ -63,6 +80,15 @@
     return b;
   }
 
+  /**
+   * A cell of a session's row (draw makes them all, so it is there).
+   * @param {HTMLTableRowElement} row
+   * @param {string} name
+   * @returns {HTMLElement}
+   */
+  function cellOf(row, name) { return /** @type {HTMLElement} */ (row.querySelector("." + name)); }
+
+  /** @param {Session} session */
   function draw(session) {
     var row = rows[session.sessionId];
     if (!row) {
@@ -73,7 +99,7 @@
         cell.className = cls;
         row.appendChild(cell);
       });
-      var controls = row.querySelector(".controls");
+      var controls = cellOf(row, "controls");
       var target = document.createElement("input");
       target.placeholder = "number";
       target.setAttribute("aria-label", "transfer to");
@@ -92,14 +118,18 @@
       );
       $("sessions").querySelector("tbody").appendChild(row);
     }
-    row.querySelector(".caller").textContent = nameOf(session.caller);
-    row.querySelector(".callee").textContent = nameOf(session.callee);
-    row.querySelector(".state").textContent = session.sessionState;
+    cellOf(row, "caller").textContent = nameOf(session.caller);
+    cellOf(row, "callee").textContent = nameOf(session.callee);
+    cellOf(row, "state").textContent = session.sessionState;
     row.dataset.state = session.sessionState;
-    row.querySelector(".talk").textContent = session.talkDuration;
+    cellOf(row, "talk").textContent = session.talkDuration;
     $("no-sessions").hidden = true;
   }
 
+  /**
+   * @param {Session} session
+   * @param {HTMLButtonElement} btn
+   */
   function toggleListen(session, btn) {
     if (listening === session) {
       act(session.stopListen(), "Stopped listening");
@@ -119,11 +149,11 @@
   setInterval(function () {
     Object.keys(rows).forEach(function (id) {
       var s = client.helper.getActiveSessionById(id);
-      if (s) rows[id].querySelector(".talk").textContent = s.talkDuration;
+      if (s) cellOf(rows[id], "talk").textContent = s.talkDuration;
     });
   }, 1000);
 
-  $("login-form").addEventListener("submit", function (ev) {
+  $("login-form").addEventListener("submit", function (/** @type {Event} */ ev) {
     ev.preventDefault();
     client.connect("", $("extension").value.trim(), { Password: $("password").value, App: "concierge" });
   });
