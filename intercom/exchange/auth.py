@@ -5,6 +5,9 @@ a 256-bit secret from its hash, and a lookup stays one indexed query. A token ne
 than its extension has now. Extension passwords are stored as scrypt hashes (plain text still
 works, and ``intercom config validate`` warns about it) and every password check costs the same,
 whether the extension exists or not: one scrypt where the directory holds hashes.
+
+The seam is ``TokenRegistry``: issuing, finding and revoking tokens. ``TokenStore`` is today's
+implementation, in SQLite; a cluster shares tokens between nodes behind the same methods.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import sqlite3
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Protocol
 
 from intercom.protocol.enums import Privilege
 from intercom.sqlite import open_database
@@ -97,7 +101,32 @@ def _dummy_hash() -> str:
     return _DUMMY_HASH
 
 
+class TokenRegistry(Protocol):
+    def create(
+        self,
+        extension: str,
+        privileges: set[Privilege],
+        ttl_seconds: float | None = 86400.0,
+        *,
+        allowed: set[Privilege] | frozenset[Privilege] | None = None,
+    ) -> str: ...
+
+    def lookup(self, token: str, now: float | None = None) -> Grant | None: ...
+
+    def lookup_hash(self, token_hash: str, now: float | None = None) -> Grant | None: ...
+
+    def list(self) -> list[TokenInfo]: ...
+
+    def revoke(self, token_id: str) -> TokenInfo: ...
+
+    def revoke_extension(self, extension: str) -> int: ...
+
+    def close(self) -> None: ...
+
+
 class TokenStore:
+    """``TokenRegistry`` in an SQLite file, holding hashes of the tokens only."""
+
     def __init__(self, path: Path | str) -> None:
         self._db: sqlite3.Connection = open_database(path, MIGRATIONS)
 
@@ -187,7 +216,7 @@ class TokenStore:
 
 
 class Authenticator:
-    def __init__(self, directory: Directory, tokens: TokenStore) -> None:
+    def __init__(self, directory: Directory, tokens: TokenRegistry) -> None:
         self.directory = directory
         self.tokens = tokens
 

@@ -1,9 +1,19 @@
-"""The directory: who exists, and what a dialled number reaches."""
+"""The directory: who exists, and what a dialled number reaches.
+
+The seam is ``DirectoryLookup``: the little that call control asks of a directory (what a
+number reaches, what it is called, whether it is an extension). ``Directory`` is today's
+implementation, built from the configuration file and replaced whole on a reload; a cluster
+node would build the same from shared configuration.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Protocol
+
+from intercom.protocol.enums import ExtensionStatus
+from intercom.protocol.records import ExtensionRecord, UserRecord
 
 from .config import (
     ExchangeConfig,
@@ -38,40 +48,53 @@ class OutsideLineTarget:
 Target = ExtensionTarget | UserTarget | RingGroupTarget | OutsideLineTarget
 
 
-def extension_info(ext: ExtensionConfig, user_id: str | None, status: str) -> dict[str, Any]:
-    return {
-        "id": ext.number,
-        "phoneNumber": ext.number,
-        "type": ext.type,
-        "displayName": ext.display_name,
-        "userId": user_id,
-        "isOutsideLine": False,
-        "status": status,
-    }
+def extension_info(
+    ext: ExtensionConfig, user_id: str | None, status: ExtensionStatus
+) -> ExtensionRecord:
+    return ExtensionRecord(
+        id=ext.number,
+        phoneNumber=ext.number,
+        type=ext.type,
+        displayName=ext.display_name,
+        userId=user_id,
+        isOutsideLine=False,
+        status=status,
+    )
 
 
-def outside_line_info(line: OutsideLineConfig) -> dict[str, Any]:
-    return {
-        "id": line.id,
-        "phoneNumber": line.prefix or line.id,
-        "type": line.type,
-        "displayName": line.display_name,
-        "userId": None,
-        "isOutsideLine": True,
-        "status": "OFFLINE",
-    }
+def outside_line_info(line: OutsideLineConfig) -> ExtensionRecord:
+    return ExtensionRecord(
+        id=line.id,
+        phoneNumber=line.prefix or line.id,
+        type=line.type,
+        displayName=line.display_name,
+        userId=None,
+        isOutsideLine=True,
+        status=ExtensionStatus.OFFLINE,
+    )
 
 
-def user_info(user: UserConfig) -> dict[str, Any]:
-    return {
-        "id": user.id,
-        "userName": user.id,
-        "fullName": user.full_name,
-        "emailAddress": user.email,
-        "phoneNumber": user.phone,
-        "mobileNumber": user.mobile,
-        "extensions": list(user.extensions),
-    }
+def user_info(user: UserConfig) -> UserRecord:
+    return UserRecord(
+        id=user.id,
+        userName=user.id,
+        fullName=user.full_name,
+        emailAddress=user.email,
+        phoneNumber=user.phone,
+        mobileNumber=user.mobile,
+        extensions=list(user.extensions),
+    )
+
+
+class DirectoryLookup(Protocol):
+    """What call control needs of the directory."""
+
+    @property
+    def extensions(self) -> Mapping[str, ExtensionConfig]: ...
+
+    def resolve(self, number: str) -> Target | None: ...
+
+    def display_name(self, number: str) -> str: ...
 
 
 class Directory:
@@ -116,5 +139,5 @@ class Directory:
         user = self.users.get(number)
         return user.full_name if user is not None else ""
 
-    def extension_info(self, number: str, status: str) -> dict[str, Any]:
+    def extension_info(self, number: str, status: ExtensionStatus) -> ExtensionRecord:
         return extension_info(self.extensions[number], self.user_of_extension.get(number), status)

@@ -1,5 +1,10 @@
-"""Call history in SQLite. A row is written when a session starts and completed when it ends;
-rows left open by a crash are closed as ABORTED at the next start, so history never lies."""
+"""Call history. A row is written when a session starts and completed when it ends; rows
+left open by a crash are closed as ABORTED at the next start, so history never lies.
+
+The seam is ``CallHistory``: what the switch records and what ``history.query`` reads.
+``HistoryStore`` is today's implementation, in SQLite; a cluster would keep history in
+PostgreSQL behind the same three methods.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from intercom.protocol.messages import HistoryQuery
 from intercom.sqlite import open_database
@@ -60,7 +65,40 @@ class HistoryPage:
     records: list[dict[str, Any]]
 
 
+class CallHistory(Protocol):
+    def started(
+        self,
+        call_id: str,
+        start: float,
+        direction: str,
+        source: str,
+        destination: str,
+        dialed: str,
+        caller_id: str,
+        call_type: str,
+    ) -> None:
+        """A session began (its row stays open, state unknown, until ``ended``)."""
+
+    def ended(
+        self,
+        call_id: str,
+        destination: str,
+        state: str,
+        ring_duration: float,
+        talk_duration: float,
+        end: float,
+    ) -> None:
+        """A session reached its final state."""
+
+    def query(self, q: HistoryQuery, only_extension: str | None = None) -> HistoryPage:
+        """Ended calls, newest first, under the Ozeki HTTP API's field names."""
+
+    def close(self) -> None: ...
+
+
 class HistoryStore:
+    """``CallHistory`` in an SQLite file (WAL)."""
+
     def __init__(self, path: Path | str) -> None:
         self._db: sqlite3.Connection = open_database(path, MIGRATIONS)
         self._db.execute(

@@ -1,4 +1,10 @@
-"""The exchange's network face: WebSocket connections, login, rate limits and reloads."""
+"""The exchange's network face: the asyncio adapter around call control.
+
+It serves WebSocket connections (who they are: connection.py; how they log in: login.py),
+rate-limits and decodes their requests and hands them to their handlers (requests.py), sends
+what the switch emits, arms one loop timer for the switch's next deadline (``Wakeup``), and
+reloads the configuration on SIGHUP. Call control itself does no I/O (switch.py).
+"""
 
 from __future__ import annotations
 
@@ -8,12 +14,12 @@ import logging
 import os
 import signal
 import ssl
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from websockets.asyncio.server import Server, ServerConnection, broadcast, serve
+from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request as HttpRequest
 from websockets.http11 import Response as HttpResponse
@@ -21,66 +27,88 @@ from websockets.http11 import Response as HttpResponse
 from intercom import __version__
 from intercom.configfile import beside
 from intercom.protocol import messages as m
-from intercom.protocol.enums import Privilege, WebphoneState
 from intercom.protocol.errors import ErrorCode, ProtocolError
+from intercom.protocol.events import Removal
+from intercom.protocol.results import encode_result_of
 from intercom.systemd import Notifier
 
 from .addresses import host_names, local_addresses
 from .admission import ConnectionCounter, LoginThrottle, QuietLog, TokenBucket
-from .auth import Authenticator, Grant, TokenStore
+from .auth import Authenticator, TokenRegistry, TokenStore
 from .config import ExchangeConfig, data_dir_of, load_exchange_config
+from .connection import (
+    CLOSE_ABUSE,
+    CLOSE_AUTH_FAILED,
+    CLOSE_AUTH_TIMEOUT,
+    CLOSE_LIMIT,
+    CLOSE_PRIVILEGES,
+    CLOSE_REMOVED,
+    CLOSE_TRY_AGAIN,
+    Connection,
+    address_of,
+    send_event,
+)
 from .directory import Directory, outside_line_info, user_info
-from .history import HistoryStore
-from .switch import Endpoint, Switch
+from .history import CallHistory, HistoryStore
+from .login import Gate
+from .registry import ConnectionRegistry, Registry
+from .relay import Relay
+from .requests import request_handlers
+from .supervisor import Supervisor
+from .switch import Switch
 from .tls import CertificatePair, ensure_certificate, server_context
 from .web import WebFront
 
-log = logging.getLogger(__name__)
+__all__ = [  # the close codes clients and tests read from here
+    "CLOSE_ABUSE",
+    "CLOSE_AUTH_FAILED",
+    "CLOSE_AUTH_TIMEOUT",
+    "CLOSE_LIMIT",
+    "CLOSE_PRIVILEGES",
+    "CLOSE_REMOVED",
+    "CLOSE_TRY_AGAIN",
+    "PID_FILE",
+    "Exchange",
+    "reload_running_exchange",
+    "run_exchange",
+]
 
-CLOSE_AUTH_FAILED = 4001
-CLOSE_AUTH_TIMEOUT = 4002
-CLOSE_REMOVED = 4003  # the extension, its password or its token is gone: do not come back
-CLOSE_PRIVILEGES = 4004  # a privilege was taken away: log in again to get what is left
-CLOSE_ABUSE = 4008
-CLOSE_LIMIT = 4009  # a connection limit: too many from this address or for this extension
-CLOSE_TRY_AGAIN = 1013  # RFC 6455 "try again later": the exchange is full
+log = logging.getLogger(__name__)
 
 PID_FILE = "exchange.pid"
 
-#: Frames a connection may send before it has logged in (a login needs one or two).
-PRE_LOGIN_FRAMES = 20
+class Wakeup:
+    """The switch's timers on the event loop: one loop timer, for the switch's next deadline.
+    ``rearm`` after everything that may have changed the switch's deadlines."""
 
+    def __init__(self, switch: Switch) -> None:
+        self.switch = switch
+        self._handle: asyncio.TimerHandle | None = None
+        self._armed_for: float | None = None
 
-class Connection:
-    """One WebSocket client. Implements the switch's ``Endpoint``."""
+    def rearm(self) -> None:
+        when = self.switch.next_deadline()
+        if when == self._armed_for:
+            return
+        self.cancel()
+        if when is None:
+            return
+        delay = max(0.0, when - self.switch.clock())
+        self._handle = asyncio.get_running_loop().call_later(delay, self._tick)
+        self._armed_for = when
 
-    __slots__ = ("address", "conn_id", "extension", "grant", "privileges", "properties", "ws")
+    def cancel(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+        self._handle = self._armed_for = None
 
-    def __init__(
-        self,
-        ws: ServerConnection,
-        conn_id: int,
-        grant: Grant,
-        properties: dict[str, Any],
-        address: str = "",
-    ):
-        self.ws = ws
-        self.conn_id = conn_id
-        self.grant = grant
-        self.extension = grant.extension
-        self.privileges = grant.privileges
-        self.properties = properties
-        self.address = address
-
-    def send(self, message: str) -> None:
-        broadcast((self.ws,), message)
-
-
-def send_many(endpoints: Iterable[Endpoint], message: str) -> None:
-    broadcast([ep.ws for ep in endpoints if isinstance(ep, Connection)], message)
-
-
-Handler = Callable[[Connection, Any], dict[str, Any] | None]
+    def _tick(self) -> None:
+        self._handle = self._armed_for = None
+        try:
+            self.switch.tick()
+        except Exception:  # one failing timer must not stop the others for good
+            log.exception("a call timer failed")
+        self.rearm()
 
 
 class Exchange:
@@ -93,21 +121,33 @@ class Exchange:
         *,
         host: str | None = None,
         port: int | None = None,
+        history: CallHistory | None = None,
+        tokens: TokenRegistry | None = None,
+        registry: ConnectionRegistry | None = None,
     ) -> None:
+        """``history``, ``tokens`` and ``registry``: other backends for the seams (a
+        cluster's); by default SQLite files in the data directory and this process."""
         self.config = config
         self.config_path = Path(config_path)
         self.host = host if host is not None else config.exchange.host
         self._port = port if port is not None else config.exchange.port
         data_dir = self.data_dir = data_dir_of(config, config_path)
         self.directory = Directory(config)
-        self.history = HistoryStore(data_dir / "history.db")
-        self.tokens = TokenStore(data_dir / "tokens.db")
+        self.history = history or HistoryStore(data_dir / "history.db")
+        self.tokens = tokens or TokenStore(data_dir / "tokens.db")
         self.auth = Authenticator(self.directory, self.tokens)
-        self.switch = Switch(self.directory, self.history, config.exchange, send_many)
+        self.registry = registry or Registry(send_event)
+        self.switch = Switch(
+            self.directory, self.history, config.exchange, self.registry, send_event
+        )
+        self.relay = Relay(self.switch)
+        self.supervisor = Supervisor(self.switch, self.relay)
+        self.wakeup = Wakeup(self.switch)
+        self.gate = Gate(self)
         self._server: Server | None = None
         self._conn_ids = itertools.count(1)
         self._connections: dict[int, Connection] = {}
-        self._handlers = self._build_handlers()
+        self._handlers = request_handlers(self)
         self._background: set[asyncio.Task[None]] = set()
         settings = config.exchange
         self.counter = ConnectionCounter(
@@ -208,6 +248,7 @@ class Exchange:
         self.pid_file.unlink(missing_ok=True)
         self._hasher.shutdown(wait=False, cancel_futures=True)
         self.switch.abort_all()
+        self.wakeup.cancel()
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
@@ -281,7 +322,7 @@ class Exchange:
 
     def apply(self, config: ExchangeConfig) -> None:
         old, new = self.directory, Directory(config)
-        sw = self.switch
+        sw, tell = self.switch, self.registry.to_directory_watchers
         self.config = config
         self.directory = self.auth.directory = sw.directory = new
         sw.settings = config.exchange
@@ -289,7 +330,7 @@ class Exchange:
         self.web.allow(config.exchange.allowed_origins)
         for number in old.extensions.keys() - new.extensions.keys():
             self.tokens.revoke_extension(number)
-            self._to_directory_watchers(number, "extension.removed", {"id": number})
+            tell(number, "extension.removed", Removal(id=number))
         self._reauthorise()
         for number, ext in new.extensions.items():
             before = old.extensions.get(number)
@@ -297,18 +338,18 @@ class Exchange:
                 number
             ):
                 continue
-            info = new.extension_info(number, sw.extension_status(number))
-            self._to_directory_watchers(number, "extension.info", info)
+            tell(number, "extension.info", new.extension_info(number, sw.extension_status(number)))
         for line_id in old.outside_lines.keys() - new.outside_lines.keys():
-            send_many(sw.watchers.values(), m.encode("extension.removed", {"id": line_id}))
+            tell(None, "extension.removed", Removal(id=line_id))
         for line_id, line in new.outside_lines.items():
             if old.outside_lines.get(line_id) != line:
-                send_many(sw.watchers.values(), m.encode("extension.info", outside_line_info(line)))
+                tell(None, "extension.info", outside_line_info(line))
         for user_id in old.users.keys() - new.users.keys():
-            send_many(sw.watchers.values(), m.encode("user.removed", {"id": user_id}))
+            tell(None, "user.removed", Removal(id=user_id))
         for user_id, user in new.users.items():
             if old.users.get(user_id) != user:
-                send_many(sw.watchers.values(), m.encode("user.info", user_info(user)))
+                tell(None, "user.info", user_info(user))
+        self.wakeup.rearm()
         log.info("configuration reloaded")
 
     def _reauthorise(self) -> None:
@@ -328,25 +369,21 @@ class Exchange:
             # Out of every registry now: nothing more reaches it or is done in its name.
             self._connections.pop(conn.conn_id, None)
             self.switch.detach(conn)
+            self.wakeup.rearm()
             conn.ws.close_timeout = 0.5
-            self._in_background(conn.ws.close(code, reason))
+            self.in_background(conn.ws.close(code, reason))
 
-    def _in_background(self, work: Coroutine[Any, Any, None]) -> None:
+    def in_background(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(work)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
-
-    def _to_directory_watchers(self, number: str, kind: str, data: dict[str, Any]) -> None:
-        audience = dict(self.switch.watchers)
-        audience.update(self.switch.endpoints.get(number, {}))
-        send_many(audience.values(), m.encode(kind, data))
 
     # ------------------------------------------------------------ connection
 
     async def _handle(self, ws: ServerConnection) -> None:
         """One connection from its first frame to its last. Whatever ends it (a close, a
         refusal, any exception), the ``finally`` leaves nothing of it behind."""
-        address = _address_of(ws)
+        address = address_of(ws)
         refusal = self.counter.open(address)
         if refusal is not None:
             self._refusals.warning("connection from %s refused: %s", address, refusal)
@@ -357,7 +394,7 @@ class Exchange:
         conn: Connection | None = None
         logged_in = False
         try:
-            admitted = await self._login_phase(ws, address)
+            admitted = await self.gate.admit(ws, address)
             if admitted is None:
                 return
             conn, result = admitted
@@ -366,6 +403,7 @@ class Exchange:
             self._connections[conn.conn_id] = conn
             conn.send(result)  # before attach: the snapshot comes before any event
             self.switch.attach(conn)
+            self.wakeup.rearm()
             await self._serve(conn)
         except ConnectionClosed:
             pass
@@ -378,6 +416,7 @@ class Exchange:
             if conn is not None:
                 self._connections.pop(conn.conn_id, None)
                 self.switch.detach(conn)
+                self.wakeup.rearm()
 
     async def _serve(self, conn: Connection) -> None:
         ws = conn.ws
@@ -410,168 +449,6 @@ class Exchange:
             if reply is not None:
                 conn.send(reply)
 
-    async def _login_phase(
-        self, ws: ServerConnection, address: str
-    ) -> tuple[Connection, str] | None:
-        """Frames until a successful login, answered one by one and few in number. Returns
-        the new connection, not registered yet, with its login result; or None (the socket
-        is closed)."""
-        frames = 0
-        bucket = TokenBucket(2.0, 5)
-        try:
-            async with asyncio.timeout(self.config.exchange.auth_timeout):
-                async for raw in ws:
-                    frames += 1
-                    if frames > PRE_LOGIN_FRAMES or not bucket.take():
-                        self._refusals.warning("%s closed: too many frames before login", address)
-                        ws.close_timeout = 0.5
-                        await ws.close(CLOSE_ABUSE, "log in first")
-                        return None
-                    try:
-                        request = m.decode_request(raw)
-                    except ProtocolError as exc:
-                        await ws.send(m.encode_error(exc))
-                        continue
-                    if request.type == "webphone.state":
-                        assert isinstance(request.data, m.WebphoneStateQuery)
-                        await ws.send(self._webphone_state_reply(request, public=True))
-                        continue
-                    if request.type != "login":
-                        await ws.send(
-                            m.encode_error(
-                                ProtocolError(
-                                    ErrorCode.AUTHENTICATION_REQUIRED,
-                                    "log in first",
-                                    request.id,
-                                )
-                            )
-                        )
-                        continue
-                    assert isinstance(request.data, m.Login)
-                    return await self._log_in(ws, address, request.id, request.data)
-        except ConnectionClosed:
-            pass
-        except TimeoutError:
-            await ws.close(CLOSE_AUTH_TIMEOUT, "no login in time")
-        return None
-
-    async def _log_in(
-        self, ws: ServerConnection, address: str, request_id: int, login: m.Login
-    ) -> tuple[Connection, str] | None:
-        """Check the credentials (throttled, off the event loop) and the limits; make the
-        connection and its login result, so that nothing can fail once it is registered."""
-
-        async def refuse(code: ErrorCode, message: str, close_code: int) -> None:
-            await ws.send(m.encode_error(ProtocolError(code, message, request_id)))
-            ws.close_timeout = 0.5
-            await ws.close(close_code, message[:100])
-
-        number = login.extension or (
-            login.token if login.password is not None and login.token else None
-        )
-        wait = self.throttle.wait(address, number)
-        if wait > 0:
-            await refuse(
-                ErrorCode.RATE_LIMITED,
-                f"too many failed logins; try again in {wait:.0f} s",
-                CLOSE_AUTH_FAILED,
-            )
-            return None
-        auth, directory = self.auth, self.directory
-        if login.password is None:
-            grant = auth.authenticate(login.token, login.extension, None)  # a token: one lookup
-        else:
-            loop = asyncio.get_running_loop()
-            grant = await loop.run_in_executor(
-                self._hasher, auth.authenticate, login.token, login.extension, login.password
-            )
-            if grant is not None and self.directory is not directory:
-                grant = auth.still_valid(grant)  # the directory was reloaded meanwhile
-        if grant is None:
-            self.throttle.failed(address, number)
-            self._refusals.warning(
-                "login refused from %s for %s", address, number or "a token"
-            )
-            await refuse(
-                ErrorCode.AUTHENTICATION_FAILED,
-                "unknown token, or wrong extension or password",
-                CLOSE_AUTH_FAILED,
-            )
-            return None
-        self.throttle.succeeded(address, grant.extension)
-        devices = len(self.switch.endpoints.get(grant.extension, {}))
-        limit = self.config.exchange.max_devices_per_extension
-        if devices >= limit:
-            await refuse(
-                ErrorCode.LIMIT_REACHED,
-                f"extension {grant.extension} already has {devices} devices logged in "
-                f"(at most {limit}); log out on one of them",
-                CLOSE_LIMIT,
-            )
-            return None
-        conn = Connection(ws, next(self._conn_ids), grant, dict(login.properties), address)
-        # What could fail (encoding the snapshot and this client's presence) is done before
-        # anything is registered.
-        result = m.encode_result(request_id, self._snapshot(conn))
-        m.encode("client.state", self.switch.presence(conn, online=True))
-        return conn, result
-
-    def _snapshot(self, conn: Connection) -> dict[str, Any]:
-        """What a client replicates at login, limited to what its privileges let it see."""
-        d, sw = self.directory, self.switch
-        sees_all = Privilege.DIRECTORY in conn.privileges
-        numbers = list(d.extensions) if sees_all else [conn.extension]
-        own_user = d.user_of_extension.get(conn.extension)
-        users = list(d.users.values()) if sees_all else [d.users[own_user]] if own_user else []
-        snapshot: dict[str, Any] = {
-            "extension": conn.extension,
-            "displayName": d.display_name(conn.extension),
-            "connId": conn.conn_id,
-            "privileges": sorted(p.value for p in conn.privileges),
-            "extensions": [
-                d.extension_info(n, sw.extension_status(n)) for n in numbers if n in d.extensions
-            ],
-            "outsideLines": [outside_line_info(line) for line in d.outside_lines.values()]
-            if sees_all
-            else [],
-            "users": [user_info(u) for u in users],
-            "clients": [
-                sw.presence(ep, online=True)
-                for conns in sw.endpoints.values()
-                for ep in conns.values()
-            ]
-            if sees_all
-            else [],
-            "sessions": [sw.session_info(s) for s in sw.sessions.values()]
-            if Privilege.MONITOR in conn.privileges
-            else [],
-            "iceServers": [
-                s.model_dump(exclude_none=True) for s in self.config.exchange.ice_servers
-            ],
-            "limits": {
-                "ringTimeout": self.config.exchange.ring_timeout,
-                "maxCallDuration": self.config.exchange.max_call_duration,
-                "callWarning": self.config.exchange.call_warning,
-            },
-            "server": {"version": __version__, "protocol": m.PROTOCOL_VERSION},
-        }
-        return snapshot
-
-    def _webphone_state_reply(self, request: m.Request, public: bool) -> str:
-        assert isinstance(request.data, m.WebphoneStateQuery)
-        number = request.data.webphone_id
-        if public and not self.config.exchange.public_webphone_state:
-            return m.encode_error(
-                ProtocolError(ErrorCode.AUTHENTICATION_REQUIRED, "log in first", request.id)
-            )
-        if number not in self.directory.extensions:
-            state = WebphoneState.NOT_FOUND
-        elif number in self.switch.endpoints:
-            state = WebphoneState.ONLINE
-        else:
-            state = WebphoneState.OFFLINE
-        return m.encode_result(request.id, {"webphoneId": number, "state": state.value})
-
     # -------------------------------------------------------------- dispatch
 
     def _dispatch(self, conn: Connection, raw: str | bytes) -> str | None:
@@ -580,7 +457,7 @@ class Exchange:
         except ProtocolError as exc:
             return m.encode_error(exc)
         if request.type == "webphone.state":
-            return self._webphone_state_reply(request, public=False)
+            return self.gate.webphone_state(request, public=False)
         handler = self._handlers.get(request.type)
         try:
             if handler is None:
@@ -594,6 +471,7 @@ class Exchange:
                     ErrorCode.FORBIDDEN, f"{request.type} needs the '{names}' privilege"
                 )
             result = handler(conn, request.data)
+            reply = encode_result_of(request.type, request.id, result)
         except ProtocolError as exc:
             exc.request_id = request.id
             return m.encode_error(exc)
@@ -602,60 +480,9 @@ class Exchange:
             return m.encode_error(
                 ProtocolError(ErrorCode.INTERNAL_ERROR, "internal error", request.id)
             )
-        return m.encode_result(request.id, result or {})
-
-    def _build_handlers(self) -> dict[str, Handler]:
-        sw = self.switch
-
-        def history(conn: Connection, q: m.HistoryQuery) -> dict[str, Any]:
-            own = Privilege.HISTORY not in conn.privileges
-            if own and q.extension is not None and q.extension != conn.extension:
-                raise ProtocolError(
-                    ErrorCode.FORBIDDEN,
-                    "the history of another extension needs the 'history' privilege",
-                )
-            page = self.history.query(q, only_extension=conn.extension if own else None)
-            return {"numberOfCalls": page.total, "calls": page.records}
-
-        def logout(conn: Connection, _: m.Empty) -> None:
-            self._in_background(conn.ws.close(1000, "logged out"))
-
-        table: dict[str, Callable[..., dict[str, Any] | None]] = {
-            "logout": logout,
-            "call.start": lambda c, d: sw.start_call(
-                c, d.number, d.call_type, d.max_duration, d.ring_timeout
-            ),
-            "call.accept": lambda c, d: sw.accept(c, d.call_id),
-            "call.reject": lambda c, d: sw.reject(c, d.call_id),
-            "call.hangup": lambda c, d: sw.hangup(c, d.call_id),
-            "call.hold": lambda c, d: sw.set_hold(c, d.call_id, True),
-            "call.unhold": lambda c, d: sw.set_hold(c, d.call_id, False),
-            "call.forward": lambda c, d: sw.forward(c, d.call_id, d.target),
-            "call.transfer": lambda c, d: sw.transfer(c, d.call_id, d.target),
-            "call.message": lambda c, d: sw.send_message(c, d.call_id, d.text),
-            "call.dtmf": lambda c, d: sw.send_dtmf(c, d.call_id, d.digits),
-            "call.extend": lambda c, d: sw.extend(c, d.call_id, d.seconds),
-            "call.command": lambda c, d: sw.command(c, d.call_id, d.command, d.target),
-            "call.signal": lambda c, d: sw.relay_signal(c, d.call_id, d.kind, d.sdp, d.peer),
-            "setup_call": lambda c, d: sw.setup_call(c, d.caller, d.callee),
-            "history.query": history,
-            "session.blind_transfer": lambda c, d: sw.session_blind_transfer(
-                c, d.session_id, d.transferor, d.target
-            ),
-            "session.close": lambda c, d: sw.session_close(c, d.session_id),
-            "session.close_with_hangup": lambda c, d: sw.session_hangup(c, d.session_id),
-            "session.hangup": lambda c, d: sw.session_hangup(c, d.session_id),
-            "session.forward": lambda c, d: sw.session_forward(c, d.session_id, d.target),
-            "session.hold": lambda c, d: sw.session_hold(c, d.session_id, True),
-            "session.unhold": lambda c, d: sw.session_hold(c, d.session_id, False),
-            "session.send_dtmf": lambda c, d: sw.session_dtmf(c, d.session_id, d.key, d.party),
-            "session.start_listen": lambda c, d: sw.session_listen(c, d.session_id, True),
-            "session.stop_listen": lambda c, d: sw.session_listen(c, d.session_id, False),
-            "session.signal": lambda c, d: sw.listener_signal(
-                c, d.session_id, d.peer, d.kind, d.sdp
-            ),
-        }
-        return table
+        finally:
+            self.wakeup.rearm()
+        return reply
 
 
 def reload_running_exchange(data_dir: Path) -> str:
@@ -670,14 +497,6 @@ def reload_running_exchange(data_dir: Path) -> str:
     except (OSError, ValueError):
         return "no running exchange found; it applies at the next start"
     return f"the running exchange (pid {pid}) reloaded"
-
-
-def _address_of(ws: ServerConnection) -> str:
-    """The peer's IP address: the key of per-address limits."""
-    try:
-        return str(ws.remote_address[0])
-    except (TypeError, IndexError):
-        return "unknown"
 
 
 async def run_exchange(config_path: Path | str, host: str | None, port: int | None) -> None:

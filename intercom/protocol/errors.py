@@ -5,6 +5,8 @@ from __future__ import annotations
 from enum import IntEnum
 from typing import Any
 
+from .records import ErrorRecord
+
 
 class ErrorCode(IntEnum):
     PARSE_ERROR = 300
@@ -38,5 +40,8 @@ class ProtocolError(Exception):
         self.message = message
         self.request_id = request_id
 
+    def record(self) -> ErrorRecord:
+        return ErrorRecord(code=int(self.code), name=self.code.title, message=self.message)
+
     def to_data(self) -> dict[str, Any]:
-        return {"code": int(self.code), "name": self.code.title, "message": self.message}
+        return self.record().wire()

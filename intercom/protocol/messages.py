@@ -37,6 +37,8 @@ DtmfDigits = Annotated[
     str, StringConstraints(min_length=1, max_length=32, pattern=r"^[0-9*#A-D]+$")
 ]
 Text = Annotated[str, StringConstraints(max_length=MAX_TEXT_MESSAGE_CHARS)]
+SignalKind = Literal["offer", "answer", "candidate", "bye"]
+Command = Literal["unlock"]
 
 
 class Payload(BaseModel):
@@ -82,7 +84,7 @@ class CallCommand(Payload):
     """A privileged instruction to the other party of a call, e.g. ``unlock`` to a station."""
 
     call_id: Identifier
-    command: Literal["unlock"]
+    command: Command
     target: Annotated[str, StringConstraints(max_length=32)] = ""
 
 
@@ -95,7 +97,7 @@ class CallSignal(Payload):
     """An opaque media-negotiation payload (SDP offer/answer) relayed to the other leg."""
 
     call_id: Identifier
-    kind: Literal["offer", "answer", "candidate", "bye"]
+    kind: SignalKind
     sdp: Annotated[str, StringConstraints(max_length=MAX_SDP_CHARS)] = ""
     peer: Identifier | None = None
 
@@ -156,7 +158,7 @@ class SessionSignal(Payload):
 
     session_id: Identifier
     peer: Identifier
-    kind: Literal["offer", "answer", "candidate", "bye"]
+    kind: SignalKind
     sdp: Annotated[str, StringConstraints(max_length=MAX_SDP_CHARS)] = ""
 
 
@@ -348,12 +350,17 @@ def decode_request(raw: str | bytes) -> Request:
     return Request(kind, request_id, payload)
 
 
+# One encoder for every frame: ``json.dumps`` with these options builds a new one per call,
+# which costs as much as encoding a small event.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), default=str)
+
+
 def encode(kind: str, data: Any = None, request_id: int | None = None) -> str:
     frame: dict[str, Any] = {"v": PROTOCOL_VERSION, "type": kind}
     if request_id is not None:
         frame["id"] = request_id
     frame["data"] = {} if data is None else data
-    return json.dumps(frame, separators=(",", ":"), default=str)
+    return _ENCODER.encode(frame)
 
 
 def encode_request(kind: str, data: dict[str, Any], request_id: int) -> str:

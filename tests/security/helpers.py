@@ -61,8 +61,8 @@ async def closed(ws: ClientConnection, timeout: float = 5.0) -> int | None:
 
 
 def registered(exchange: Exchange, extension: str) -> int:
-    """Connections of ``extension`` that the switch holds."""
-    return len(exchange.switch.endpoints.get(extension, {}))
+    """Connections of ``extension`` that the exchange holds."""
+    return len(exchange.registry.devices(extension))
 
 
 async def event(

@@ -26,7 +26,7 @@ async def test_ten_thousand_hostile_frames_cost_no_call_and_leave_no_ghost(
         assert result["ghost_registrations"] == 0
         # Everyone has gone: the exchange holds nothing of them.
         assert not exchange.switch.sessions
-        assert set(exchange.switch.endpoints) <= {"900"}  # the ghost counter, leaving
+        assert set(exchange.registry.online_extensions()) <= {"900"}  # the ghost counter, leaving
     finally:
         await exchange.stop()
     assert exchange.counter.total <= 1
