@@ -164,6 +164,10 @@ def build_parser() -> argparse.ArgumentParser:
     bme.add_argument("--calls", type=int, default=10)
     bme.add_argument("--hold", type=float, default=2.0, help="seconds of video per call")
     bme.add_argument("--cpu-seconds", type=float, default=15.0)
+
+    proto = sub.add_parser("protocol", help="the wire protocol")
+    proto_sub = proto.add_subparsers(dest="protocol_command", required=True)
+    proto_sub.add_parser("schema", help="print the JSON Schema of every request, event and result")
     return parser
 
 
@@ -259,6 +263,12 @@ def main(argv: list[str] | None = None) -> int:
             return _token(args)
         elif args.command == "passwd":
             return _passwd(args)
+        elif args.command == "protocol":
+            import json
+
+            from intercom.protocol.schema import protocol_schema
+
+            print(json.dumps(protocol_schema(), indent=2))
         elif args.command == "bench" and args.bench_command == "exchange":
             from intercom.bench.exchange import main as bench_exchange
 
