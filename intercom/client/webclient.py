@@ -1,4 +1,13 @@
-"""OzWebClient: the connection to the exchange, and the entry point of the API."""
+"""OzWebClient: the connection to the exchange, and the entry point of the API.
+
+Every frame from the exchange is decoded with the protocol's models (``EVENTS``, ``RESULTS``):
+a frame that does not match them is refused here, so the rest of the client reads typed,
+checked data.
+
+Longer than our ~500 lines on purpose: ``OzWebClient`` is the seed's one class for the whole
+connection (connecting and reconnecting, the login snapshot, every event the exchange sends,
+requests and their answers), and each part reads the state the others keep.
+"""
 
 from __future__ import annotations
 
@@ -15,21 +24,24 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from pydantic import ValidationError
 from websockets.asyncio.client import ClientConnection
 from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
+from intercom.protocol import events as ev
 from intercom.protocol import messages as m
 from intercom.protocol.enums import (
     CallType,
     ClientStatus,
     ConnectionState,
     EndCause,
-    ExtensionStatus,
     Privilege,
     SessionState,
 )
 from intercom.protocol.errors import ErrorCode
+from intercom.protocol.records import ClientRecord, ErrorRecord, ExtensionRecord, UserRecord
+from intercom.protocol.results import LoginResult, decode_result
 
 from .call import Call, DtmfEvent, Message
 from .directory import Extension, User
@@ -126,8 +138,25 @@ def history_filters(filters: dict[str, Any] | None) -> dict[str, Any]:
 
 @dataclass
 class _Pending:
+    kind: str  # the request's type, which says what its result holds
     future: asyncio.Future[dict[str, Any]]
     on_result: Callable[[dict[str, Any]], None] | None
+
+
+#: An event's handler: the client, the event as its model, and its data as received.
+_Handler = Callable[["OzWebClient", Any, dict[str, Any]], None]
+
+
+def _refusal(error: ErrorRecord) -> OzError:
+    return OzError(error.code, error.name, error.message)
+
+
+def _malformed(what: str, exc: ValidationError) -> OzError:
+    """A frame from the exchange that its models refuse, as an error the caller can read."""
+    first = exc.errors()[0]
+    where = ".".join(str(part) for part in first["loc"]) or "data"
+    message = f"malformed {what} from the exchange at '{where}': {first['msg']}"
+    return OzError(int(ErrorCode.PARSE_ERROR), ErrorCode.PARSE_ERROR.title, message)
 
 
 class OzWebClient:
@@ -325,8 +354,13 @@ class OzWebClient:
             if error.code == ErrorCode.AUTHENTICATION_FAILED:
                 return ConnectionState.ACCESS_DENIED, None, error.message
             return ConnectionState.CONNECTION_FAILED, None, error.message
+        try:
+            snapshot = LoginResult.model_validate(frame["data"])
+        except ValidationError as exc:
+            await ws.close()
+            return ConnectionState.CONNECTION_FAILED, None, _malformed("login", exc).message
         self._ws = ws
-        self._apply_snapshot(frame["data"])
+        self._apply_snapshot(snapshot, frame["data"])
         return ConnectionState.ACCESS_GRANTED, ws, ""
 
     def _set_state(self, state: ConnectionState, message: str = "") -> None:
@@ -346,40 +380,43 @@ class OzWebClient:
 
     # ------------------------------------------------------------- snapshot
 
-    def _apply_snapshot(self, snap: dict[str, Any]) -> None:
-        self.extension = snap["extension"]
-        self.display_name = snap.get("displayName", "")
-        self.privileges = frozenset(Privilege(p) for p in snap.get("privileges", []))
-        self.ice_servers = list(snap.get("iceServers", []))
-        self.limits = dict(snap.get("limits", {}))
-        self.clients = {c["phoneNumber"]: c for c in snap.get("clients", [])}
-        for info in snap.get("extensions", []):
-            self._extension_info(info, self.extensions)
-        for info in snap.get("outsideLines", []):
-            self._extension_info(info, self.outside_lines)
-        for info in snap.get("users", []):
-            self._user_info(info)
-        fresh = {s["sessionId"]: s for s in snap.get("sessions", [])}
+    def _apply_snapshot(self, snap: LoginResult, raw: dict[str, Any]) -> None:
+        """The login snapshot, checked by its model; the API keeps its records as received."""
+        self.extension = snap.extension
+        self.display_name = snap.displayName
+        self.privileges = frozenset(snap.privileges)
+        self.ice_servers = list(raw["iceServers"])
+        self.limits = dict(raw["limits"])
+        # The model has checked each list: the raw entries pair up with its records.
+        self.clients = {c.phoneNumber: i for c, i in zip(snap.clients, raw["clients"], strict=True)}
+        for ext, info in zip(snap.extensions, raw["extensions"], strict=True):
+            self._extension_info(ext, self.extensions, info)
+        for line, info in zip(snap.outsideLines, raw["outsideLines"], strict=True):
+            self._extension_info(line, self.outside_lines, info)
+        for user, info in zip(snap.users, raw["users"], strict=True):
+            self._user_info(user, info)
+        fresh = {s.sessionId: i for s, i in zip(snap.sessions, raw["sessions"], strict=True)}
         for session_id in list(self.sessions):
             if session_id not in fresh:
                 self._session_closed(self.sessions[session_id].info)
         for info in fresh.values():
             self._session_event(info)
 
-    def _extension_info(self, info: dict[str, Any], table: dict[str, Extension]) -> None:
-        ext = table.get(info["id"])
+    def _extension_info(
+        self, record: ExtensionRecord, table: dict[str, Extension], info: dict[str, Any]
+    ) -> None:
+        ext = table.get(record.id)
         if ext is None:
-            ext = table[info["id"]] = Extension(info)
+            ext = table[record.id] = Extension(info)
         else:
-            status = ExtensionStatus(info.get("status", ext.status.value))
             ext.update({**info, "status": ext.status.value})
-            ext.set_status(status)
+            ext.set_status(record.status)
         self.on_extension_info_received.emit(ext)
 
-    def _user_info(self, info: dict[str, Any]) -> None:
-        user = self.users.get(info["id"])
+    def _user_info(self, record: UserRecord, info: dict[str, Any]) -> None:
+        user = self.users.get(record.id)
         if user is None:
-            user = self.users[info["id"]] = User(info)
+            user = self.users[record.id] = User(info)
         else:
             user.update(info)
         self.on_user_info_received.emit(user)
@@ -393,8 +430,8 @@ class OzWebClient:
         if session.update(info):
             session.on_session_state_changed.emit(session, SessionState(info["sessionState"]))
 
-    def _session_signal(self, data: dict[str, Any]) -> None:
-        session = self.sessions.get(data.get("session_id", ""))
+    def _session_signal(self, signal: ev.ListenerSignal, data: dict[str, Any]) -> None:
+        session = self.sessions.get(signal.session_id)
         if session is not None:
             session.handle_listen_signal(data)
 
@@ -431,125 +468,146 @@ class OzWebClient:
             pending = self._pending.pop(request_id, None)
             if pending is None or pending.future.done():
                 return
-            if kind == "result":
+            try:
+                if kind == "result":
+                    decode_result(pending.kind, data)
+                    error = None
+                else:
+                    error = _refusal(ErrorRecord.model_validate(data))
+            except ValidationError as exc:
+                error = _malformed(f"answer to {pending.kind}", exc)
+            if error is None:
                 if pending.on_result is not None:
                     pending.on_result(data)
                 pending.future.set_result(data)
             else:
-                error = OzError.from_data(data)
                 pending.future.set_exception(error)
                 self.on_error_occured.emit(error)
             return
-        handler = self._events.get(kind)
-        if handler is None:
+        try:
+            event = ev.decode_event(kind, data)
+        except ValidationError:
+            log.warning("ignoring a malformed %s from the exchange", kind)
+            return
+        if event is None:
             log.debug("ignoring event %s", kind)
             return
-        handler(self, data)
+        # Handlers read the typed event; where the API hands on a dict (call.state to Call,
+        # session records, presence), they hand on ``data``, which the model has just checked.
+        self._events[kind](self, event, data)
 
-    def _call_event(self, data: dict[str, Any]) -> Call | None:
-        return self.calls.get(data.get("call_id", ""))
+    def _on_error(self, error: ErrorRecord, _: dict[str, Any]) -> None:
+        self.on_error_occured.emit(_refusal(error))
 
-    def _on_error(self, data: dict[str, Any]) -> None:
-        self.on_error_occured.emit(OzError.from_data(data))
-
-    def _on_incoming(self, data: dict[str, Any]) -> None:
+    def _on_incoming(self, incoming: ev.IncomingCall, _: dict[str, Any]) -> None:
         call = Call(
             self,
-            data["caller"],
-            CallType(data.get("call_type", "AUDIO")),
+            incoming.caller,
+            incoming.call_type,
             incoming=True,
-            call_id=data["call_id"],
-            session_id=data.get("session_id"),
-            other_party_name=data.get("caller_name", ""),
+            call_id=incoming.call_id,
+            session_id=incoming.session_id,
+            other_party_name=incoming.caller_name,
         )
-        call.dialed = data.get("dialed", call.dialed)
-        call.other_privileges = frozenset(data.get("other_privileges", []))
-        call.peer = data.get("peer")
+        call.dialed = incoming.dialed
+        call.other_privileges = frozenset(incoming.other_privileges)
+        call.peer = incoming.peer
         call.other_leg = call.peer  # the caller is the other party from the start
-        self.calls[data["call_id"]] = call
+        self.calls[incoming.call_id] = call
         if self.media_options is not None:
             call.start_media(self.media_options, self.ice_servers)
         self.on_incoming_call.emit(call)
 
-    def _on_call_state(self, data: dict[str, Any]) -> None:
-        call = self._call_event(data)
+    def _on_call_state(self, state: ev.LegState, data: dict[str, Any]) -> None:
+        call = self.calls.get(state.call_id)
         if call is None:
             return
         call.apply_state(data)
         if call.state is not None and call.state.is_final:
-            self.calls.pop(data["call_id"], None)
+            self.calls.pop(state.call_id, None)
 
-    def _on_message(self, data: dict[str, Any]) -> None:
-        call = self._call_event(data)
+    def _on_message(self, message: ev.TextMessage, _: dict[str, Any]) -> None:
+        call = self.calls.get(message.call_id)
         if call is not None:
-            call.on_message_received.emit(Message(data["text"], data.get("from", "")))
+            call.on_message_received.emit(Message(message.text, message.sender))
 
-    def _on_dtmf(self, data: dict[str, Any]) -> None:
+    def _on_dtmf(self, digit: ev.DtmfDigit, _: dict[str, Any]) -> None:
         """Signalling digits come from the other party of the call (the exchange sends no
         others as "signalling"); a supervisor's ``Session.sendDtmf`` ("session") does not."""
-        call = self._call_event(data)
+        call = self.calls.get(digit.call_id)
         if call is not None:
-            source = data.get("source", "signalling")
             call.on_dtmf_received.emit(
                 DtmfEvent(
-                    data["key"],
-                    source,
-                    data.get("from", ""),
-                    frozenset(data.get("privileges", [])),
-                    from_other_party=source == "signalling",
+                    digit.key,
+                    digit.source,
+                    digit.sender,
+                    frozenset(digit.privileges),
+                    from_other_party=digit.source == "signalling",
                 )
             )
 
-    def _call_emit(self, data: dict[str, Any], event: str, value: Any) -> None:
-        call = self._call_event(data)
+    def _call_emit(self, call_id: str, event: str, value: Any) -> None:
+        call = self.calls.get(call_id)
         if call is not None:
             getattr(call, event).emit(value)
 
-    def _on_client_state(self, data: dict[str, Any]) -> None:
-        if data.get("status") == ClientStatus.ONLINE:
-            self.clients[data["phoneNumber"]] = data
+    def _on_client_state(self, record: ClientRecord, data: dict[str, Any]) -> None:
+        if record.status is ClientStatus.ONLINE:
+            self.clients[record.phoneNumber] = data
         else:
-            self.clients.pop(data["phoneNumber"], None)
+            self.clients.pop(record.phoneNumber, None)
         self.on_client_state_changed.emit(data)
 
-    def _on_extension_removed(self, data: dict[str, Any]) -> None:
-        ext = self.extensions.pop(data["id"], None) or self.outside_lines.pop(data["id"], None)
+    def _on_extension_removed(self, removal: ev.Removal, _: dict[str, Any]) -> None:
+        ext = self.extensions.pop(removal.id, None) or self.outside_lines.pop(removal.id, None)
         if ext is not None:
             self.on_extension_removed.emit(ext)
 
-    def _on_extension_status(self, data: dict[str, Any]) -> None:
-        ext = self.extensions.get(data["id"])
+    def _on_extension_status(self, change: ev.StatusChange, _: dict[str, Any]) -> None:
+        ext = self.extensions.get(change.id)
         if ext is not None:
-            ext.set_status(ExtensionStatus(data["status"]))
+            ext.set_status(change.status)
 
-    def _on_user_removed(self, data: dict[str, Any]) -> None:
-        user = self.users.pop(data["id"], None)
+    def _on_user_removed(self, removal: ev.Removal, _: dict[str, Any]) -> None:
+        user = self.users.pop(removal.id, None)
         if user is not None:
             self.on_user_removed.emit(user)
 
-    _events: dict[str, Callable[[OzWebClient, dict[str, Any]], None]] = {
+    def _on_extension_info(self, record: ExtensionRecord, data: dict[str, Any]) -> None:
+        table = self.outside_lines if record.isOutsideLine else self.extensions
+        self._extension_info(record, table, data)
+
+    @staticmethod
+    def _relay(event: str) -> _Handler:
+        """Hand a call event on to the call's own event (media, listeners, door commands)."""
+        return lambda client, typed, data: client._call_emit(typed.call_id, event, data)
+
+    @staticmethod
+    def _time_left(event: str) -> _Handler:
+        return lambda client, left, _: client._call_emit(left.call_id, event, left.seconds_left)
+
+    # Each event type's handler: the event as its model, and its data as received.
+    _events: dict[str, _Handler] = {
         "error": _on_error,
         "call.incoming": _on_incoming,
         "call.state": _on_call_state,
         "call.message": _on_message,
         "call.dtmf": _on_dtmf,
-        "call.warning": lambda c, d: c._call_emit(d, "on_call_expiring", float(d["seconds_left"])),
-        "call.extended": lambda c, d: c._call_emit(d, "on_call_extended", float(d["seconds_left"])),
-        "call.signal": lambda c, d: c._call_emit(d, "on_signal_received", d),
-        "call.peer": lambda c, d: c._call_emit(d, "on_peer_changed", d),
-        "call.listener": lambda c, d: c._call_emit(d, "on_listener_changed", d),
-        "call.command": lambda c, d: c._call_emit(d, "on_command_received", d),
+        "call.warning": _time_left("on_call_expiring"),
+        "call.extended": _time_left("on_call_extended"),
+        "call.signal": _relay("on_signal_received"),
+        "call.peer": _relay("on_peer_changed"),
+        "call.listener": _relay("on_listener_changed"),
+        "call.command": _relay("on_command_received"),
         "client.state": _on_client_state,
-        "session.created": lambda c, d: c._session_event(d),
-        "session.state": lambda c, d: c._session_event(d),
-        "session.closed": lambda c, d: c._session_closed(d),
-        "session.signal": lambda c, d: c._session_signal(d),
-        "extension.info": lambda c, d: c._extension_info(
-            d, c.outside_lines if d.get("isOutsideLine") else c.extensions
-        ),
+        "session.created": lambda c, _, data: c._session_event(data),
+        "session.state": lambda c, _, data: c._session_event(data),
+        "session.closed": lambda c, _, data: c._session_closed(data),
+        "session.signal": lambda c, signal, data: c._session_signal(signal, data),
+        "extension.info": _on_extension_info,
         "extension.removed": _on_extension_removed,
         "extension.status": _on_extension_status,
-        "user.info": lambda c, d: c._user_info(d),
+        "user.info": lambda c, record, data: c._user_info(record, data),
         "user.removed": _on_user_removed,
     }
 
@@ -572,7 +630,7 @@ class OzWebClient:
             raise error
         request_id = next(self._ids)
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        self._pending[request_id] = _Pending(future, on_result)
+        self._pending[request_id] = _Pending(kind, future, on_result)
         try:
             await ws.send(m.encode_request(kind, data, request_id))
             async with asyncio.timeout(self.request_timeout):
@@ -641,11 +699,16 @@ class OzWebClient:
             error = OzError(0, "ConnectionFailed", f"cannot reach {url}: {exc}")
             self.on_error_occured.emit(error)
             raise error from None
-        if frame["type"] == "error":
-            error = OzError.from_data(frame["data"])
-            self.on_error_occured.emit(error)
-            raise error
-        return dict(frame["data"])
+        try:
+            if frame["type"] == "error":
+                error = _refusal(ErrorRecord.model_validate(frame["data"]))
+            else:
+                decode_result(kind, frame["data"])
+                return dict(frame["data"])
+        except ValidationError as exc:
+            error = _malformed(f"answer to {kind}", exc)
+        self.on_error_occured.emit(error)
+        raise error
 
     createCall = create_call
     setupCall = setup_call

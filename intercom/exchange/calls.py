@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from intercom.protocol.enums import CallState, CallType, Party, SessionState
 from intercom.protocol.session_state import SessionStateMachine
@@ -56,6 +57,7 @@ class Session:
     answered_at: float | None = None
     ended_at: float | None = None
     state_since: float = 0.0
+    start_time: str = ""
     caller_holds: bool = False
     callee_holds: bool = False
     rejected: int = 0
@@ -71,6 +73,8 @@ class Session:
 
     def __post_init__(self) -> None:
         self.state_since = self.started_at
+        #: ISO 8601 (UTC), as every session record shows it
+        self.start_time = datetime.fromtimestamp(self.started_at, UTC).isoformat()
 
     @property
     def state(self) -> SessionState:

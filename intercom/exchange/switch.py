@@ -74,6 +74,8 @@ class Switch:
         self.clock = clock
         self.timers = Timers()
         self.legs: dict[str, Leg] = {}
+        #: the same legs by extension: whether one is busy is asked at every state change
+        self._legs_of: dict[str, dict[str, Leg]] = {}
         self.sessions: dict[str, Session] = {}
 
     # ------------------------------------------------------------ driving
@@ -105,7 +107,8 @@ class Switch:
         Detaching twice does nothing the second time."""
         if not self.registry.is_registered(ep):
             return
-        for leg in [leg for leg in self.legs.values() if leg.endpoint is ep]:
+        of_extension = self._legs_of.get(ep.extension, {}).values()
+        for leg in [leg for leg in of_extension if leg.endpoint is ep]:
             if leg.call_id in self.legs:
                 self._leg_gone(leg, EndCause.DISCONNECTED)
         for session in list(self.sessions.values()):
@@ -123,9 +126,8 @@ class Switch:
         self.registry.publish_status(number, self.extension_status(number))
 
     def is_busy(self, number: str) -> bool:
-        for leg in self.legs.values():
-            if leg.extension != number:
-                continue
+        """In a call: a party to a session (not merely ringing) on any device."""
+        for leg in self._legs_of.get(number, {}).values():
             if leg is leg.session.caller_leg or leg is leg.session.callee_leg:
                 return True
         return False
@@ -178,6 +180,7 @@ class Switch:
     def _new_leg(self, ep: Endpoint, session: Session, role: Party) -> Leg:
         leg = Leg(new_id(), ep, ep.extension, role, session, session.call_type)
         self.legs[leg.call_id] = leg
+        self._legs_of.setdefault(leg.extension, {})[leg.call_id] = leg
         return leg
 
     def _leg_state(
@@ -190,6 +193,10 @@ class Switch:
     def _end_leg(self, leg: Leg, state: CallState, cause: EndCause, message: str = "") -> None:
         self._leg_state(leg, state, cause, message)
         self.legs.pop(leg.call_id, None)
+        of_extension = self._legs_of.get(leg.extension, {})
+        of_extension.pop(leg.call_id, None)
+        if not of_extension:
+            self._legs_of.pop(leg.extension, None)
         s = leg.session
         if s.caller_leg is leg:
             s.caller_leg = None
@@ -243,8 +250,12 @@ class Switch:
             self.history.ended(s.id, s.callee, final.value, ring, talk, s.ended_at)
         except Exception:  # history must never take a call down with it
             log.exception("could not record the end of session %s", s.id)
-        self.publish(s, "session.state", listeners=False)
-        self.publish(s, "session.closed")
+        monitors = list(self.registry.monitors)
+        if monitors or s.listeners:
+            record = self.session_record(s)  # the last state, and the closing: one record
+            if monitors:
+                self._out(monitors, "session.state", record)
+            self._out([*monitors, *s.listeners.values()], "session.closed", record)
         self._touch_status(s)
 
     # ------------------------------------------------------------ routing

@@ -4,8 +4,6 @@ alike)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from intercom.protocol.enums import CallState, EndCause, Party, Privilege
 from intercom.protocol.events import IncomingCall, LegState
 from intercom.protocol.records import SessionRecord
@@ -92,7 +90,7 @@ def session_record(s: Session, directory: DirectoryLookup, now: float) -> Sessio
         dialedNumber=s.dialed,
         direction=s.direction,
         callType=s.call_type,
-        startTime=datetime.fromtimestamp(s.started_at, UTC).isoformat(),
+        startTime=s.start_time,
         startedAt=s.started_at,
         answeredAt=s.answered_at,
         stateSince=s.state_since,

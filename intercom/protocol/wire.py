@@ -58,15 +58,22 @@ class WireModel(BaseModel):
         )
 
     def wire(self) -> dict[str, Any]:
-        """This model as the dict that goes into a frame's ``data``."""
-        fields, absent = self.__dict__, self.ABSENT_WHEN_NONE
+        """This model as the dict that goes into a frame's ``data`` (a new dict)."""
+        data = self.frame_data()
+        return data.copy() if data is self.__dict__ else data
+
+    def frame_data(self) -> dict[str, Any]:
+        """Like ``wire()``, for encoding at once: may be the model's own field dict, which
+        must not be changed."""
         if self._wire_names or self._holds_models or self.__pydantic_extra__:
             return self._wire_slowly()
-        if not absent:
-            return fields.copy()
-        return {
-            name: value for name, value in fields.items() if value is not None or name not in absent
-        }
+        fields = out = self.__dict__
+        for name in self.ABSENT_WHEN_NONE:
+            if fields[name] is None:
+                if out is fields:
+                    out = fields.copy()
+                del out[name]
+        return out
 
     def _wire_slowly(self) -> dict[str, Any]:
         """Renamed fields, nested models, extra keys: the rarer events and results."""

@@ -130,17 +130,19 @@ def test_other_leg_follows_the_call_state() -> None:
 
 
 def test_signalling_and_session_digits_from_the_exchange() -> None:
-    """``webclient._on_dtmf``: signalling digits come from the other party; a supervisor's
-    session digits do not, and carry the supervisor's privileges."""
+    """A ``call.dtmf`` frame as the client decodes it: signalling digits come from the other
+    party; a supervisor's session digits do not, and carry the supervisor's privileges."""
     client = OzWebClient(media=False)
     c = Call(client, "201", CallType.VIDEO, call_id="me")
     client.calls["me"] = c
     got: list[DtmfEvent] = []
     c.onDtmfReceived(got.append)
-    client._on_dtmf({"call_id": "me", "key": "1", "source": "signalling", "from": "201",
-                     "privileges": ["call", "door"]})  # fmt: skip
-    client._on_dtmf({"call_id": "me", "key": "2", "source": "session", "from": "901",
-                     "privileges": ["call", "modify", "monitor"]})  # fmt: skip
+    for key, source, sender, privileges in (
+        ("1", "signalling", "201", ["call", "door"]),
+        ("2", "session", "901", ["call", "modify", "monitor"]),
+    ):
+        data = {"call_id": "me", "key": key, "source": source, "from": sender}
+        client._handle({"type": "call.dtmf", "data": {**data, "privileges": privileges}})
     assert [(e.sender, e.from_other_party) for e in got] == [("201", True), ("901", False)]
     assert got[1].privileges == frozenset({"call", "modify", "monitor"})
     assert got[1].source == "session"
