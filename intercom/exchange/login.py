@@ -8,6 +8,8 @@ so that nothing can fail once the server registers it.
 from __future__ import annotations
 
 import asyncio
+import itertools
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from websockets.asyncio.server import ServerConnection
@@ -45,6 +47,13 @@ class Gate:
 
     def __init__(self, exchange: Exchange) -> None:
         self.exchange = exchange
+        self._conn_ids = itertools.count(1)
+        # Password hashes run here, one at a time: the event loop keeps serving everyone
+        # else, and a guessing flood can take at most one core.
+        self._hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="password-check")
+
+    def close(self) -> None:
+        self._hasher.shutdown(wait=False, cancel_futures=True)
 
     async def admit(self, ws: ServerConnection, address: str) -> tuple[Connection, str] | None:
         """Frames until a successful login, answered one by one and few in number. Returns
@@ -58,7 +67,7 @@ class Gate:
                 async for raw in ws:
                     frames += 1
                     if frames > PRE_LOGIN_FRAMES or not bucket.take():
-                        ex._refusals.warning("%s closed: too many frames before login", address)
+                        ex.refusals.warning("%s closed: too many frames before login", address)
                         ws.close_timeout = 0.5
                         await ws.close(CLOSE_ABUSE, "log in first")
                         return None
@@ -119,13 +128,13 @@ class Gate:
         else:
             loop = asyncio.get_running_loop()
             grant = await loop.run_in_executor(
-                ex._hasher, auth.authenticate, login.token, login.extension, login.password
+                self._hasher, auth.authenticate, login.token, login.extension, login.password
             )
             if grant is not None and ex.directory is not directory:
                 grant = auth.still_valid(grant)  # the directory was reloaded meanwhile
         if grant is None:
             ex.throttle.failed(address, number)
-            ex._refusals.warning("login refused from %s for %s", address, number or "a token")
+            ex.refusals.warning("login refused from %s for %s", address, number or "a token")
             await refuse(
                 ErrorCode.AUTHENTICATION_FAILED,
                 "unknown token, or wrong extension or password",
@@ -143,7 +152,7 @@ class Gate:
                 CLOSE_LIMIT,
             )
             return None
-        conn = Connection(ws, next(ex._conn_ids), grant, dict(login.properties), address)
+        conn = Connection(ws, next(self._conn_ids), grant, dict(login.properties), address)
         # What could fail (encoding the snapshot and this client's presence) is done before
         # anything is registered.
         result = encode_result_of("login", request_id, self.snapshot(conn))

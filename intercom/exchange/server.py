@@ -9,13 +9,11 @@ reloads the configuration on SIGHUP. Call control itself does no I/O (switch.py)
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
 import os
 import signal
 import ssl
 from collections.abc import Callable, Coroutine
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -145,7 +143,6 @@ class Exchange:
         self.wakeup = Wakeup(self.switch)
         self.gate = Gate(self)
         self._server: Server | None = None
-        self._conn_ids = itertools.count(1)
         self._connections: dict[int, Connection] = {}
         self._handlers = request_handlers(self)
         self._background: set[asyncio.Task[None]] = set()
@@ -156,10 +153,8 @@ class Exchange:
             settings.max_pending_per_address,
         )
         self.throttle = LoginThrottle()
-        # Password hashes run here, one at a time: the event loop keeps serving everyone
-        # else, and a guessing flood can take at most one core.
-        self._hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="password-check")
-        self._refusals = QuietLog(log)
+        #: Refused connections, logins and frames, logged without flooding the journal.
+        self.refusals = QuietLog(log)
         #: The certificate in use (None when TLS is turned off); made on the first start.
         self.certificate: CertificatePair | None = None
         self.web = WebFront(config.exchange.allowed_origins, secure=config.exchange.tls.enabled)
@@ -246,7 +241,7 @@ class Exchange:
 
     async def stop(self) -> None:
         self.pid_file.unlink(missing_ok=True)
-        self._hasher.shutdown(wait=False, cancel_futures=True)
+        self.gate.close()
         self.switch.abort_all()
         self.wakeup.cancel()
         if self._server is not None:
@@ -386,7 +381,7 @@ class Exchange:
         address = address_of(ws)
         refusal = self.counter.open(address)
         if refusal is not None:
-            self._refusals.warning("connection from %s refused: %s", address, refusal)
+            self.refusals.warning("connection from %s refused: %s", address, refusal)
             ws.close_timeout = 0.5
             code = CLOSE_TRY_AGAIN if "full" in refusal else CLOSE_LIMIT
             await ws.close(code, refusal)
@@ -408,7 +403,7 @@ class Exchange:
         except ConnectionClosed:
             pass
         except Exception:
-            self._refusals.warning(
+            self.refusals.warning(
                 "connection from %s ended by an error", address, exc_info=True
             )
         finally:
@@ -437,7 +432,7 @@ class Exchange:
                 if strikes > 2 * self.config.exchange.rate_burst:
                     # Its unread requests fill our queue, so its closing reply may never
                     # be read: do not wait long for it.
-                    self._refusals.warning(
+                    self.refusals.warning(
                         "%s (extension %s) closed: rate limit", conn.address, conn.extension
                     )
                     ws.close_timeout = 0.5
