@@ -140,6 +140,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="make a random password and print it (once: it is not kept anywhere)",
     )
     passwd.add_argument("--no-reload", action="store_true", help="do not signal the exchange")
+    passwd.add_argument(
+        "--keep-tokens",
+        action="store_true",
+        help="keep the extension's access tokens (by default a new password revokes them)",
+    )
 
     bench = sub.add_parser("bench", help="measure performance")
     bench_sub = bench.add_subparsers(dest="bench_command", required=True)
@@ -475,8 +480,24 @@ def _passwd(args: argparse.Namespace) -> int:
         return 2
     if args.generate:
         print(f"extension {args.extension} password {password}")
+    # A new password is a new tenant or a leaked secret: the tokens made for the old one go
+    # with it, before the reload that closes their connections.
+    revoked = 0 if args.keep_tokens else _revoke_tokens(args.config, args.extension)
     print("saved" if args.no_reload else configtool.reload_running(args.config))
+    if revoked:
+        print(f"revoked {revoked} access token(s) of extension {args.extension}")
     return 0
+
+
+def _revoke_tokens(config_path: Path, extension: str) -> int:
+    from intercom.exchange.auth import TokenStore
+    from intercom.exchange.config import data_dir_of, load_exchange_config
+
+    store = TokenStore(data_dir_of(load_exchange_config(config_path), config_path) / "tokens.db")
+    try:
+        return store.revoke_extension(extension)
+    finally:
+        store.close()
 
 
 if __name__ == "__main__":

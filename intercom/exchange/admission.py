@@ -7,10 +7,12 @@ costs O(1) per decision, so refusing a stranger is always cheaper than serving o
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 Clock = Callable[[], float]
@@ -45,12 +47,18 @@ class ConnectionCounter:
     ``close`` (the server calls it in a ``finally``)."""
 
     def __init__(self, total: int, per_address: int, pending_per_address: int) -> None:
+        self.set_limits(total, per_address, pending_per_address)
+        self.total = 0
+        self._empty = asyncio.Event()
+        self._empty.set()
+        self.by_address: dict[str, int] = {}
+        self.pending: dict[str, int] = {}
+
+    def set_limits(self, total: int, per_address: int, pending_per_address: int) -> None:
+        """New limits (a reload): connections already open stay; new ones meet these."""
         self.total_limit = total
         self.per_address_limit = per_address
         self.pending_limit = pending_per_address
-        self.total = 0
-        self.by_address: dict[str, int] = {}
-        self.pending: dict[str, int] = {}
 
     def open(self, address: str) -> str | None:
         if self.total >= self.total_limit:
@@ -60,6 +68,7 @@ class ConnectionCounter:
         if self.pending.get(address, 0) >= self.pending_limit:
             return "too many connections from this address waiting to log in"
         self.total += 1
+        self._empty.clear()
         self.by_address[address] = self.by_address.get(address, 0) + 1
         self.pending[address] = self.pending.get(address, 0) + 1
         return None
@@ -67,8 +76,14 @@ class ConnectionCounter:
     def logged_in(self, address: str) -> None:
         _decrement(self.pending, address)
 
+    async def drained(self) -> None:
+        """Until no connection is open (a stop that waits for its clients to go)."""
+        await self._empty.wait()
+
     def close(self, address: str, logged_in: bool) -> None:
         self.total -= 1
+        if self.total == 0:
+            self._empty.set()
         _decrement(self.by_address, address)
         if not logged_in:
             _decrement(self.pending, address)
@@ -131,20 +146,25 @@ class _BackoffTable:
 
 
 class LoginThrottle:
-    """Backoff after failed logins, per address and per extension.
+    """Backoff after failed logins, per address and per extension, one check at a time.
 
     Per address: after three failures 1 s, doubling with each further one up to five
     minutes. Per extension (guessing one flat's password from many addresses): after ten
     failures 1 s, doubling up to a minute. An address that has logged in to an extension
     before is not held back by that extension's backoff, so someone guessing a flat's
     password from elsewhere cannot keep the flat's own devices out (a device the flat never
-    used before waits out the backoff like everyone else)."""
+    used before waits out the backoff like everyone else). A success forgets nothing: a
+    neighbour's own login does not wash away the failures of guesses from the same address.
+
+    Checks take turns (``turn``): one at a time per address and per extension, so that many
+    guesses sent at once are judged one after another, each seeing the failures before it."""
 
     def __init__(self, clock: Clock = time.monotonic, size: int = 10_000) -> None:
         self.addresses = _BackoffTable(3, 1.0, 300.0, 900.0, size, clock)
         self.extensions = _BackoffTable(10, 1.0, 60.0, 900.0, size, clock)
         self.known: OrderedDict[tuple[str, str], None] = OrderedDict()
         self.size = size
+        self._turns: dict[str, _Turn] = {}
 
     def wait(self, address: str, extension: str | None) -> float:
         """Seconds before this address may try this extension again (0: now)."""
@@ -159,17 +179,45 @@ class LoginThrottle:
             self.extensions.failed(extension)
 
     def succeeded(self, address: str, extension: str) -> None:
-        self.addresses.clear(address)
         self.known[(address, extension)] = None
         self.known.move_to_end((address, extension))
         while len(self.known) > self.size:
             self.known.popitem(last=False)
 
+    @contextlib.asynccontextmanager
+    async def turn(self, address: str, extension: str | None) -> AsyncIterator[None]:
+        """Wait for this address's (and this extension's) earlier checks to finish. Always
+        the address first, then the extension, so that two turns never wait on each other."""
+        keys = [f"a:{address}"] + ([f"e:{extension}"] if extension is not None else [])
+        async with contextlib.AsyncExitStack() as stack:
+            for key in keys:
+                turn = self._turns.get(key)
+                if turn is None:
+                    turn = self._turns[key] = _Turn()
+                turn.users += 1
+                stack.callback(self._leave, key, turn)
+                await stack.enter_async_context(turn.lock)
+            yield
+
+    def _leave(self, key: str, turn: _Turn) -> None:
+        turn.users -= 1
+        if turn.users == 0:
+            self._turns.pop(key, None)  # nobody waits: the table holds only live turns
+
+
+class _Turn:
+    __slots__ = ("lock", "users")
+
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()
+        self.users = 0
+
 
 class QuietLog:
-    """At most ``burst`` lines per ``period`` seconds for one kind of refusal; the rest are
-    counted and reported with the next line that gets through, so a flood of bad frames
-    cannot flood the journal."""
+    """At most ``burst`` lines per ``period`` seconds for each kind of refusal (each message
+    template); the rest are counted and reported with the next line of that kind that gets
+    through. A flood of bad frames cannot flood the journal, nor hide a quieter kind (a
+    password being guessed) behind its own."""
 
     def __init__(
         self, logger: logging.Logger, burst: int = 10, period: float = 60.0,
@@ -177,19 +225,23 @@ class QuietLog:
     ) -> None:  # fmt: skip
         self.logger = logger
         self.burst, self.period, self.clock = burst, period, clock
-        self.window_start = clock()
-        self.lines = 0
-        self.suppressed = 0
+        self._windows: dict[str, list[float]] = {}  # template -> [start, lines, suppressed]
 
     def warning(self, message: str, *args: object, exc_info: bool = False) -> None:
         now = self.clock()
-        if now - self.window_start >= self.period:
-            self.window_start, self.lines = now, 0
-        if self.lines >= self.burst:
-            self.suppressed += 1
+        window = self._windows.get(message)
+        if window is None:
+            if len(self._windows) > 100:  # templates are few and fixed; never grow without end
+                self._windows.clear()
+            window = self._windows[message] = [now, 0, 0]
+        if now - window[0] >= self.period:
+            window[0], window[1] = now, 0
+        if window[1] >= self.burst:
+            window[2] += 1
             return
-        self.lines += 1
-        if self.suppressed:
-            message += f" ({self.suppressed} similar lines suppressed)"
-            self.suppressed = 0
-        self.logger.warning(message, *args, exc_info=exc_info)
+        window[1] += 1
+        text = message
+        if window[2]:
+            text += f" ({int(window[2])} similar lines suppressed)"
+            window[2] = 0
+        self.logger.warning(text, *args, exc_info=exc_info)

@@ -121,6 +121,10 @@ class TokenRegistry(Protocol):
 
     def revoke_extension(self, extension: str) -> int: ...
 
+    def extensions(self) -> set[str]:
+        """The extensions that have tokens."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -213,6 +217,9 @@ class TokenStore:
     def revoke_extension(self, extension: str) -> int:
         cursor = self._db.execute("DELETE FROM tokens WHERE extension = ?", (extension,))
         return cursor.rowcount
+
+    def extensions(self) -> set[str]:
+        return {row[0] for row in self._db.execute("SELECT DISTINCT extension FROM tokens")}
 
 
 class Authenticator:

@@ -6,14 +6,16 @@ registry send their events through (each encoded once, however many receive it).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 from websockets.asyncio.server import ServerConnection, broadcast
 
 from intercom.protocol.events import encode_event
 from intercom.protocol.wire import WireModel
 
+from .admission import ConnectionCounter, QuietLog
 from .auth import Grant
 from .registry import Endpoint
 
@@ -26,10 +28,54 @@ CLOSE_LIMIT = 4009  # a connection limit: too many from this address or for this
 CLOSE_TRY_AGAIN = 1013  # RFC 6455 "try again later": the exchange is full
 
 
+class CountedConnection(ServerConnection):
+    """A connection counted from the moment it is accepted (for TLS: once its handshake is
+    done, which ``open_timeout`` bounds) to the moment it is lost, whatever happens between;
+    one over its address's limit is dropped at once, before any handshake.
+
+    The server makes a subclass naming its ``counter`` and ``refusals`` (``counted_by``)."""
+
+    counter: ConnectionCounter
+    refusals: QuietLog
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
+        peer = transport.get_extra_info("peername")
+        self.peer_address = str(peer[0]) if isinstance(peer, tuple) and peer else "unknown"
+        self.logged_in = False
+        refusal = self.counter.open(self.peer_address)
+        self.counted = refusal is None
+        if refusal is not None:
+            self.refusals.warning(
+                "connection from %s refused: %s", self.peer_address, refusal
+            )
+            cast(asyncio.Transport, transport).abort()  # a reset: nothing more is spent on it
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if getattr(self, "counted", False):
+            self.counted = False
+            self.counter.close(self.peer_address, self.logged_in)
+        super().connection_lost(exc)
+
+    def mark_logged_in(self) -> None:
+        if self.counted and not self.logged_in:
+            self.logged_in = True
+            self.counter.logged_in(self.peer_address)
+
+
+def counted_by(counter: ConnectionCounter, refusals: QuietLog) -> type[CountedConnection]:
+    """The connection class of one exchange: counted by its counter."""
+    return type(
+        "ExchangeConnection", (CountedConnection,), {"counter": counter, "refusals": refusals}
+    )
+
+
 class Connection:
     """One WebSocket client. Implements the switch's ``Endpoint``."""
 
-    __slots__ = ("address", "conn_id", "extension", "grant", "privileges", "properties", "ws")
+    __slots__ = (
+        "address", "closed", "conn_id", "extension", "grant", "privileges", "properties", "ws",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -46,6 +92,8 @@ class Connection:
         self.privileges = grant.privileges
         self.properties = properties
         self.address = address
+        #: Closed by the exchange (its login no longer holds): nothing it sends is served.
+        self.closed = False
 
     def send(self, message: str) -> None:
         broadcast((self.ws,), message)

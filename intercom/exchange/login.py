@@ -111,37 +111,43 @@ class Gate:
             ws.close_timeout = 0.5
             await ws.close(close_code, message[:100])
 
-        number = login.extension or (
-            login.token if login.password is not None and login.token else None
-        )
-        wait = ex.throttle.wait(address, number)
-        if wait > 0:
-            await refuse(
-                ErrorCode.RATE_LIMITED,
-                f"too many failed logins; try again in {wait:.0f} s",
-                CLOSE_AUTH_FAILED,
-            )
-            return None
-        auth, directory = ex.auth, ex.directory
-        if login.password is None:
-            grant = auth.authenticate(login.token, login.extension, None)  # a token: one lookup
-        else:
-            loop = asyncio.get_running_loop()
-            grant = await loop.run_in_executor(
-                self._hasher, auth.authenticate, login.token, login.extension, login.password
-            )
-            if grant is not None and ex.directory is not directory:
-                grant = auth.still_valid(grant)  # the directory was reloaded meanwhile
-        if grant is None:
-            ex.throttle.failed(address, number)
-            ex.refusals.warning("login refused from %s for %s", address, number or "a token")
-            await refuse(
-                ErrorCode.AUTHENTICATION_FAILED,
-                "unknown token, or wrong extension or password",
-                CLOSE_AUTH_FAILED,
-            )
-            return None
-        ex.throttle.succeeded(address, grant.extension)
+        # The extension a password is tried on (the seed's login names it in ``token``). A
+        # failed token login counts against its address only: naming an extension beside a
+        # made-up token must not hold that flat's own devices back.
+        named = (login.extension or login.token) if login.password is not None else None
+        number = named if named is not None and named in ex.directory.extensions else None
+        # Said in the log as a known extension or not at all: a stranger's text (a newline, a
+        # forged line, a real token sent as an extension) never reaches the journal.
+        who = number or ("a token" if login.password is None else "an unknown extension")
+        async with ex.throttle.turn(address, number):
+            wait = ex.throttle.wait(address, number)
+            if wait > 0:
+                await refuse(
+                    ErrorCode.RATE_LIMITED,
+                    f"too many failed logins; try again in {wait:.0f} s",
+                    CLOSE_AUTH_FAILED,
+                )
+                return None
+            auth, directory = ex.auth, ex.directory
+            if login.password is None:
+                grant = auth.authenticate(login.token, login.extension, None)  # one lookup
+            else:
+                loop = asyncio.get_running_loop()
+                grant = await loop.run_in_executor(
+                    self._hasher, auth.authenticate, login.token, login.extension, login.password
+                )
+                if grant is not None and ex.directory is not directory:
+                    grant = auth.still_valid(grant)  # the directory was reloaded meanwhile
+            if grant is None:
+                ex.throttle.failed(address, number)
+                ex.refusals.warning("login refused from %s for %s", address, who)
+                await refuse(
+                    ErrorCode.AUTHENTICATION_FAILED,
+                    "unknown token, or wrong extension or password",
+                    CLOSE_AUTH_FAILED,
+                )
+                return None
+            ex.throttle.succeeded(address, grant.extension)
         devices = len(ex.registry.devices(grant.extension))
         limit = ex.config.exchange.max_devices_per_extension
         if devices >= limit:
@@ -206,7 +212,8 @@ class Gate:
                 ProtocolError(ErrorCode.AUTHENTICATION_REQUIRED, "log in first", request.id)
             )
         if number not in ex.directory.extensions:
-            state = WebphoneState.NOT_FOUND
+            # A stranger learns nothing of which numbers exist: an unknown one is just offline.
+            state = WebphoneState.OFFLINE if public else WebphoneState.NOT_FOUND
         elif ex.registry.is_online(number):
             state = WebphoneState.ONLINE
         else:

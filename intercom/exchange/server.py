@@ -43,7 +43,9 @@ from .connection import (
     CLOSE_REMOVED,
     CLOSE_TRY_AGAIN,
     Connection,
+    CountedConnection,
     address_of,
+    counted_by,
     send_event,
 )
 from .directory import Directory, outside_line_info, user_info
@@ -74,6 +76,8 @@ __all__ = [  # the close codes clients and tests read from here
 log = logging.getLogger(__name__)
 
 PID_FILE = "exchange.pid"
+#: Seconds a new connection has for its TLS and WebSocket handshakes (slow links included).
+OPEN_TIMEOUT = 5.0
 
 class Wakeup:
     """The switch's timers on the event loop: one loop timer, for the switch's next deadline.
@@ -203,6 +207,11 @@ class Exchange:
 
     async def start(self) -> None:
         settings = self.config.exchange
+        # Tokens of extensions removed while the exchange was stopped go now: a number given
+        # to the next tenant must not let the last one's tokens in.
+        for number in self.tokens.extensions() - self.directory.extensions.keys():
+            log.info("revoked %d token(s) of extension %s, no longer in the directory",
+                     self.tokens.revoke_extension(number), number)  # fmt: skip
         self._server = await serve(
             self._handle,
             self.host,
@@ -216,6 +225,10 @@ class Exchange:
             process_request=self._process_request,
             server_header=f"intercom/{__version__}",
             ssl=self._tls(),
+            # Counted from acceptance, so connections that never finish their handshake count
+            # toward their address's limit too; and they may not take long to finish it.
+            create_connection=counted_by(self.counter, self.refusals),
+            open_timeout=OPEN_TIMEOUT,
         )
         self.web.serve_as(self.own_names(), self.port)
         log.info("exchange listening on %s", self.url)
@@ -321,6 +334,11 @@ class Exchange:
         self.config = config
         self.directory = self.auth.directory = sw.directory = new
         sw.settings = config.exchange
+        self.counter.set_limits(
+            config.exchange.max_connections,
+            config.exchange.max_connections_per_address,
+            config.exchange.max_pending_per_address,
+        )
         # Origins follow the file; TLS and the port need a restart.
         self.web.allow(config.exchange.allowed_origins)
         for number in old.extensions.keys() - new.extensions.keys():
@@ -362,6 +380,7 @@ class Exchange:
             log.info("closing extension %s's connection from %s: %s", conn.extension,
                      conn.address, reason)  # fmt: skip
             # Out of every registry now: nothing more reaches it or is done in its name.
+            conn.closed = True
             self._connections.pop(conn.conn_id, None)
             self.switch.detach(conn)
             self.wakeup.rearm()
@@ -379,22 +398,14 @@ class Exchange:
         """One connection from its first frame to its last. Whatever ends it (a close, a
         refusal, any exception), the ``finally`` leaves nothing of it behind."""
         address = address_of(ws)
-        refusal = self.counter.open(address)
-        if refusal is not None:
-            self.refusals.warning("connection from %s refused: %s", address, refusal)
-            ws.close_timeout = 0.5
-            code = CLOSE_TRY_AGAIN if "full" in refusal else CLOSE_LIMIT
-            await ws.close(code, refusal)
-            return
         conn: Connection | None = None
-        logged_in = False
         try:
             admitted = await self.gate.admit(ws, address)
             if admitted is None:
                 return
             conn, result = admitted
-            self.counter.logged_in(address)
-            logged_in = True
+            if isinstance(ws, CountedConnection):
+                ws.mark_logged_in()
             self._connections[conn.conn_id] = conn
             conn.send(result)  # before attach: the snapshot comes before any event
             self.switch.attach(conn)
@@ -407,7 +418,6 @@ class Exchange:
                 "connection from %s ended by an error", address, exc_info=True
             )
         finally:
-            self.counter.close(address, logged_in)
             if conn is not None:
                 self._connections.pop(conn.conn_id, None)
                 self.switch.detach(conn)
@@ -418,6 +428,8 @@ class Exchange:
         bucket = TokenBucket(self.config.exchange.rate_limit, self.config.exchange.rate_burst)
         strikes = 0
         async for raw in ws:
+            if conn.closed:
+                break  # its login was withdrawn: what it still sends is not served
             if not bucket.take():
                 strikes += 1
                 conn.send(

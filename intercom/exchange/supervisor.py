@@ -44,8 +44,20 @@ class Supervisor:
             f"{party!r} is neither the caller ({s.caller}) nor the callee ({s.callee})",
         )
 
+    def _moving_a_door(self, ep: Endpoint, s: Session, what: str) -> None:
+        """Moving a door station's call to another party makes that party the one who may
+        enter the door's code: a supervisor needs ``door`` for that, as for sending the
+        door digits itself."""
+        extensions = self.switch.directory.extensions
+        if any(
+            number in extensions and extensions[number].type == "station"
+            for number in (s.caller, s.callee)
+        ):
+            self.switch.require(ep, Privilege.DOOR, f"{what} a door station's call")
+
     def blind_transfer(self, ep: Endpoint, session_id: str, transferor: str, target: str) -> None:
         s = self._session(ep, session_id)
+        self._moving_a_door(ep, s, "transferring")
         leg = self._party_leg(s, transferor)
         self.switch.talking(leg)
         self.switch.blind_transfer(leg, target)
@@ -62,6 +74,7 @@ class Supervisor:
 
     def forward(self, ep: Endpoint, session_id: str, target: str) -> None:
         s = self._session(ep, session_id)
+        self._moving_a_door(ep, s, "forwarding")
         if s.state is not S.RINGING or s.click_to_call is not None:
             raise ProtocolError(
                 ErrorCode.INAPPROPRIATE_COMMAND, "a session can only be forwarded while it rings"

@@ -104,9 +104,8 @@ class Switch:
 
     def detach(self, ep: Endpoint) -> None:
         """A connection went away: hang up its legs, drop it everywhere, tell watchers.
-        Detaching twice does nothing the second time."""
-        if not self.registry.is_registered(ep):
-            return
+        Its legs and listening are swept every time (a request may have made some after an
+        earlier detach); it leaves the registry, and watchers hear of it, once."""
         of_extension = self._legs_of.get(ep.extension, {}).values()
         for leg in [leg for leg in of_extension if leg.endpoint is ep]:
             if leg.call_id in self.legs:
@@ -114,8 +113,9 @@ class Switch:
         for session in list(self.sessions.values()):
             if session.listeners.pop(ep.conn_id, None) is not None:
                 self.announce_listener(session, ep, False)
-        self.registry.remove(ep)
-        self._update_status(ep.extension)
+        if self.registry.is_registered(ep):
+            self.registry.remove(ep)
+            self._update_status(ep.extension)
 
     def extension_status(self, number: str) -> ExtensionStatus:
         if not self.registry.is_online(number):

@@ -37,6 +37,7 @@ DtmfDigits = Annotated[
     str, StringConstraints(min_length=1, max_length=32, pattern=r"^[0-9*#A-D]+$")
 ]
 Text = Annotated[str, StringConstraints(max_length=MAX_TEXT_MESSAGE_CHARS)]
+PropertyName = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 SignalKind = Literal["offer", "answer", "candidate", "bye"]
 Command = Literal["unlock"]
 
@@ -49,7 +50,9 @@ class Login(Payload):
     token: Annotated[str, StringConstraints(max_length=256)] | None = None
     extension: Number | None = None
     password: Annotated[str, StringConstraints(max_length=256)] | None = None
-    properties: dict[str, Any] = Field(default_factory=dict)
+    #: What the client says about itself (a nickname, an app), shown to directory watchers:
+    #: flat, names to plain values, so that nothing nests in what others are sent.
+    properties: dict[PropertyName, str | int | float | bool | None] = Field(default_factory=dict)
 
 
 class CallStart(Payload):
@@ -252,11 +255,11 @@ def _error(code: ErrorCode, message: str, request_id: int | None = None) -> Prot
     return ProtocolError(code, message, request_id)
 
 
-def nesting_depth(raw: str | bytes) -> int:
+def nesting_depth(text: str) -> int:
     """How deep objects and arrays nest in a JSON text (at most: a text with few brackets
     returns their number), found without parsing it, so without recursion; brackets inside
-    strings are skipped."""
-    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+    strings are skipped. One pass: each character is read once, whatever the text (an
+    unterminated string runs to the end instead of being tried again at every quote)."""
     opened = text.count("[") + text.count("{")
     if opened <= MAX_NESTING:
         return opened  # an upper bound, and the common case: no need to look closer
@@ -270,9 +273,10 @@ def nesting_depth(raw: str | bytes) -> int:
     return deepest
 
 
-# A JSON string (with escapes), or one bracket: strings are matched whole so that their
+# A JSON string (escapes included, unrolled so that nothing backtracks, and running to the end
+# of the text when it is never closed), or one bracket: strings are matched whole so that their
 # brackets do not count.
-_STRUCTURE = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+_STRUCTURE = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*(?:"|\Z)|[\[\]{}]', re.DOTALL)
 
 
 _REQUEST_ID = re.compile(rb'"id"\s*:\s*(\d{1,16})\s*[,}]')
@@ -292,11 +296,18 @@ def decode_request(raw: str | bytes) -> Request:
     Size and nesting are bounded before anything recurses over the frame."""
     if len(raw) > MAX_MESSAGE_BYTES:
         raise _error(ErrorCode.MESSAGE_TOO_LARGE, f"message exceeds {MAX_MESSAGE_BYTES} bytes")
+    if isinstance(raw, bytes):
+        # Decoded once, strictly, and the same text is scanned and parsed: json.loads would
+        # guess UTF-16 or UTF-32 from bytes, and the scan would have read another text.
+        try:
+            raw = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise _error(ErrorCode.PARSE_ERROR, "a frame must be UTF-8 JSON") from None
     if nesting_depth(raw) > MAX_NESTING:
         raise _error(ErrorCode.PARSE_ERROR, f"objects and arrays nest deeper than {MAX_NESTING}")
     try:
         frame = json.loads(raw)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+    except (ValueError, RecursionError) as exc:
         raise _error(ErrorCode.PARSE_ERROR, f"not valid JSON: {str(exc)[:80]}") from None
     if not isinstance(frame, dict):
         raise _error(ErrorCode.PARSE_ERROR, "a message must be a JSON object")
@@ -339,7 +350,7 @@ def decode_request(raw: str | bytes) -> Request:
     if isinstance(payload, Login):
         try:
             size = len(json.dumps(payload.properties))
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, RecursionError):
             size = MAX_PROPERTIES_BYTES + 1
         if size > MAX_PROPERTIES_BYTES:
             raise _error(

@@ -143,10 +143,12 @@ async def test_check_webphone_state_before_and_after_login(login: Connector) -> 
     assert info == {"webphoneId": "201", "state": WebphoneState.ONLINE.value}
     assert answers == [info] and received.items == [info]
     assert (await outsider.checkWebphoneState(address, "202"))["state"] == "OFFLINE"
-    assert (await outsider.checkWebphoneState(address, "555"))["state"] == "NOT_FOUND"
-    # Over the logged-in connection too.
+    # A stranger learns nothing of which numbers exist.
+    assert (await outsider.checkWebphoneState(address, "555"))["state"] == "OFFLINE"
+    # Over the logged-in connection too, where an unknown number is said to be unknown.
     info = await exchange_client.checkWebphoneState(address, "201")
     assert info["state"] == "ONLINE"
+    assert (await exchange_client.checkWebphoneState(address, "555"))["state"] == "NOT_FOUND"
 
 
 async def test_requests_before_login_are_refused(exchange: Exchange) -> None:

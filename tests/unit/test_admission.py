@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import pytest
@@ -45,12 +46,35 @@ def test_extension_backoff_spares_addresses_that_logged_in_before() -> None:
     assert throttle.wait("203.0.113.5", "202") == 0  # other flats are not affected
 
 
-def test_a_success_clears_the_address() -> None:
+def test_a_success_does_not_wash_away_an_addresss_failures() -> None:
     throttle = LoginThrottle(Clock())
     for _ in range(5):
-        throttle.failed("192.0.2.1", "201")
-    throttle.succeeded("192.0.2.1", "201")
-    assert throttle.wait("192.0.2.1", "201") == 0
+        throttle.failed("192.0.2.1", "202")
+    throttle.succeeded("192.0.2.1", "203")  # a neighbour's own login from the same address
+    assert throttle.wait("192.0.2.1", "202") > 0
+
+
+async def test_checks_take_turns_per_address_and_per_extension() -> None:
+    throttle = LoginThrottle(Clock())
+    order: list[str] = []
+
+    async def check(name: str, address: str, extension: str | None) -> None:
+        async with throttle.turn(address, extension):
+            order.append(f"{name}+")
+            await asyncio.sleep(0)  # another check may start here unless it waits its turn
+            order.append(f"{name}-")
+
+    await asyncio.gather(
+        check("a", "192.0.2.1", "201"),
+        check("b", "192.0.2.1", None),
+        check("c", "192.0.2.9", "201"),
+        check("d", "192.0.2.9", "202"),
+    )
+    # a and b share an address, a and c an extension: never interleaved; d runs beside them.
+    for first, second in (("a", "b"), ("a", "c")):
+        spans = [order.index(f"{x}{edge}") for x in (first, second) for edge in "+-"]
+        assert spans[1] < spans[2] or spans[3] < spans[0]
+    assert not throttle._turns  # nothing is kept once nobody waits
 
 
 def test_the_throttle_forgets_the_oldest_when_flooded_with_addresses() -> None:
@@ -90,9 +114,10 @@ def test_quiet_log_keeps_a_flood_out_of_the_journal(caplog: pytest.LogCaptureFix
         for n in range(1000):
             quiet.warning("refused %d", n)
         clock.now += 61
-        quiet.warning("refused again")
-    assert len(caplog.records) == 4
-    assert "997 similar lines suppressed" in caplog.records[-1].getMessage()
+        quiet.warning("refused %d", 1000)
+        quiet.warning("another kind")  # its own window: not hidden by the flood
+    assert len(caplog.records) == 5
+    assert "997 similar lines suppressed" in caplog.records[-2].getMessage()
 
 
 def test_nesting_is_measured_without_recursion() -> None:
