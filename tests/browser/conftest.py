@@ -4,6 +4,7 @@ that the test command makes."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -13,15 +14,16 @@ from typing import Any
 import pytest
 import tomli_w
 from gpiozero.pins.mock import MockFactory
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+from jsonschema import Draft202012Validator
+from playwright.async_api import Browser, BrowserContext, Page, WebSocket, async_playwright
 
 from intercom.exchange.server import Exchange
 from intercom.media.camera import SyntheticCamera
 from intercom.media.video import CameraMode
+from intercom.protocol.schema import protocol_schema
 from intercom.station.app import Station
 from intercom.station.config import load_station_config
 from tests.conftest import PASSWORD, directory_config
-from tests.media.helpers import until
 
 # What headless Chromium needs to make calls on a host that has only loopback
 # (measured: without the loopback flag it gathers no ICE candidates at all), and fake devices
@@ -97,7 +99,7 @@ async def door(tmp_path: Path) -> AsyncIterator[Door]:
         trust=exchange.certificate.certificate,
     )
     await station.start()
-    await until(station.online.is_set)
+    await station.wait_until(station.online.is_set)
     try:
         yield Door(exchange, station, pins, exchange.certificate.certificate)
     finally:
@@ -117,16 +119,51 @@ async def browser() -> AsyncIterator[Browser]:
             await launched.close()
 
 
+class FrameCheck:
+    """Every WebSocket frame a page sends or receives, validated against the protocol's JSON
+    Schema (``intercom protocol schema``): the browser library and the exchange are held to
+    the one contract on the wire itself."""
+
+    def __init__(self) -> None:
+        schema = protocol_schema()
+        defs = schema["$defs"]
+        self.sent = Draft202012Validator({"$defs": defs, "$ref": "#/$defs/ClientFrame"})
+        self.received = Draft202012Validator({"$defs": defs, "$ref": "#/$defs/ServerFrame"})
+        self.frames = 0
+        self.errors: list[str] = []
+
+    def watch(self, page: Page) -> None:
+        def on_socket(ws: WebSocket) -> None:
+            ws.on("framesent", lambda payload: self._check(self.sent, "sent", payload))
+            ws.on("framereceived", lambda payload: self._check(self.received, "received", payload))
+
+        page.on("websocket", on_socket)
+
+    def _check(self, validator: Draft202012Validator, way: str, payload: str | bytes) -> None:
+        self.frames += 1
+        try:
+            frame = json.loads(payload)
+        except ValueError:
+            self.errors.append(f"{way}: not JSON: {payload[:120]!r}")
+            return
+        for error in validator.iter_errors(frame):
+            self.errors.append(f"{way} {frame.get('type')}: {error.message[:200]}")
+
+
 @pytest.fixture
 async def context(browser: Browser) -> AsyncIterator[BrowserContext]:
     # The device's self-signed certificate, accepted as a resident accepts it once.
     ctx = await browser.new_context(
         ignore_https_errors=True, viewport={"width": 390, "height": 844}
     )
+    frames = FrameCheck()
+    ctx.on("page", frames.watch)
     try:
         yield ctx
     finally:
         await ctx.close()
+    assert frames.frames > 0, "the pages spoke no protocol: nothing was checked"
+    assert not frames.errors, "frames off the protocol's schema:\n" + "\n".join(frames.errors[:20])
 
 
 async def log_in(page: Page, url: str, extension: str) -> None:

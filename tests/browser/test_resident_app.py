@@ -67,7 +67,7 @@ async def test_answer_the_door_unlock_reply_hold_and_history(
 
     await page.click("#answer")
     await call_state(page, "IN_CALL")
-    await until(lambda: station_call.state is CallState.IN_CALL)
+    await door.station.wait_until(lambda: station_call.state is CallState.IN_CALL)
     assert await page.evaluate("document.body.dataset.ringing") is None
     await frames_advance(page)
     await until(lambda: speaker.loud_frames > 0)  # now the door hears the resident
@@ -77,7 +77,7 @@ async def test_answer_the_door_unlock_reply_hold_and_history(
     await page.click("#unlock")
     await page.fill("#code-input", "1234")
     await page.click("#code-send")
-    await until(door.relay_active)
+    await door.station.wait_until(door.relay_active)
     unlocks = door.events("unlock")
     assert len(unlocks) == 1 and unlocks[0]["how"] == "dtmf-rtp"
     await page.wait_for_selector("#call-note:has-text('Door code sent.')")
@@ -96,24 +96,24 @@ async def test_answer_the_door_unlock_reply_hold_and_history(
 
     # A quick reply is shown on the station's screen.
     await page.click('.reply[data-reply="I\'m coming"]')
-    await until(lambda: door.station.screen.text == "I'm coming")
+    await door.station.wait_until(lambda: door.station.screen.text == "I'm coming")
     assert door.station.screen.state is ScreenState.MESSAGE
     await page.fill("#message-text", "Parcel for flat 3? Leave it with the concierge")
     await page.click("#send-message")
-    await until(lambda: door.station.screen.text.startswith("Parcel for flat 3?"))
+    await door.station.wait_until(lambda: door.station.screen.text.startswith("Parcel for flat 3?"))
 
     # Hold and resume change both sides.
     await page.click("#hold")
     await call_state(page, "HOLD")
-    await until(lambda: station_call.state is CallState.HOLD)
+    await door.station.wait_until(lambda: station_call.state is CallState.HOLD)
     assert await page.text_content("#hold") == "Resume"
     await page.click("#hold")
     await call_state(page, "IN_CALL")
-    await until(lambda: station_call.state is CallState.IN_CALL)
+    await door.station.wait_until(lambda: station_call.state is CallState.IN_CALL)
     await frames_advance(page)  # the picture comes back after the hold
 
     await page.click("#hangup")
-    await until(lambda: station_call.state is CallState.COMPLETED)
+    await door.station.wait_until(lambda: station_call.state is CallState.COMPLETED)
     await page.wait_for_selector("#home:not([hidden])", timeout=10_000)
     await page.wait_for_selector("#history tbody tr", timeout=10_000)
     first_row = await page.locator("#history tbody tr").first.all_text_contents()
