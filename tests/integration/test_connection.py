@@ -34,7 +34,8 @@ async def test_access_granted_and_snapshot(login: Connector) -> None:
         assert set(client.extensions) == {"201"}
         assert [u.id for u in users.items] == ["alice"]
         assert [e.id for e in exts.items] == ["201"]
-        assert client.helper.getUserByExtension("201").fullName == "Alice Example"
+        alice = client.helper.getUserByExtension("201")
+        assert alice is not None and alice.fullName == "Alice Example"
     finally:
         await client.disconnect()
     assert client.state is ConnectionState.CONNECTION_CLOSED

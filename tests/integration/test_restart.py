@@ -77,7 +77,9 @@ async def test_clients_reconnect_after_a_crash(config_path) -> None:  # type: ig
         for rec in recorders.values():
             # granted, closed, then granted again
             await rec.wait_for(
-                lambda i, rec=rec: i.state is ConnectionState.ACCESS_GRANTED and len(rec.items) > 2,
+                lambda i, rec=rec: bool(  # type: ignore[misc]
+                    i.state is ConnectionState.ACCESS_GRANTED and len(rec.items) > 2
+                ),
                 timeout=5.0,
             )
         reconnect_seconds = time.monotonic() - back

@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import InvalidStatus
+from websockets.typing import Origin
 
 from intercom.client import ConnectionState, OzWebClient
 from intercom.client.tls import client_context
@@ -158,11 +159,11 @@ async def test_only_allowed_origins_get_cors_and_websockets(tmp_path: Path) -> N
         assert "access-control-allow-origin" not in headers
         own = f"https://127.0.0.1:{exchange.port}"
         for origin in (own, "https://portal.example.org"):
-            async with ws_connect(exchange.url, ssl=context, origin=origin) as ws:
+            async with ws_connect(exchange.url, ssl=context, origin=Origin(origin)) as ws:
                 await ws.send('{"v":1,"type":"webphone.state","id":1,"data":{"webphone_id":"100"}}')
                 assert '"OFFLINE"' in str(await ws.recv())
         with pytest.raises(InvalidStatus) as refused:
-            await ws_connect(exchange.url, ssl=context, origin="https://evil.example")
+            await ws_connect(exchange.url, ssl=context, origin=Origin("https://evil.example"))
         assert refused.value.response.status_code == 403
     finally:
         await exchange.stop()

@@ -48,7 +48,10 @@ async def test_every_ringing_resident_sees_the_door_and_one_answer_wins(
     await until(lambda: probes["flat2"].frames > before + 3)
     await call.hangUp()
     await c2.wait_for(CallState.COMPLETED)
-    await until(lambda: c2.media is not None and c2.media.closed and call.media.closed)
+    await until(
+        lambda: c2.media is not None and c2.media.closed and call.media is not None
+        and call.media.closed
+    )
 
 
 async def test_transfer_gives_the_door_a_new_peer(

@@ -97,7 +97,7 @@ async def test_pyaudio_microphone_frames(fake_pyaudio: types.ModuleType) -> None
     assert [f.pts for f in frames] == [0, 320, 640]
     assert frames[0].sample_rate == 16000 and frames[0].to_ndarray()[0][0] == 1000
     mic.stop()
-    assert fake_pyaudio.streams[0].closed  # type: ignore[attr-defined]
+    assert fake_pyaudio.streams[0].closed
 
 
 def test_pyaudio_speaker_converts_opus_output_to_the_device(fake_pyaudio: types.ModuleType) -> None:
@@ -109,7 +109,7 @@ def test_pyaudio_speaker_converts_opus_output_to_the_device(fake_pyaudio: types.
     for _ in range(10):  # 200 ms arrives; only 60 ms may wait for the card
         speaker.push(stereo)
     assert len(speaker._buffer) <= 16000 * 2 * 60 // 1000
-    stream = fake_pyaudio.streams[0]  # type: ignore[attr-defined]
+    stream = fake_pyaudio.streams[0]
     stream.thread.join()
     played = np.frombuffer(bytes(stream.played), dtype=np.int16).astype(int)
     # Underruns played silence; what did play is the stereo input, downmixed and resampled,
@@ -222,6 +222,7 @@ async def test_file_microphone_and_recording_speaker(tmp_path) -> None:  # type:
     recording = WavFileSink(str(tmp_path / "heard.wav"), rate=16000)
     for _ in range(10):
         frame = await asyncio.wait_for(mic.recv(), 5)
+        assert isinstance(frame, av.AudioFrame)
         assert np.abs(frame.to_ndarray()).max() > 1000
         recording.push(frame)
     mic.stop()

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from websockets.asyncio.client import ClientConnection
 
+from intercom.exchange.history import HistoryStore
 from intercom.exchange.server import Exchange
 from intercom.protocol import messages as m
 from intercom.protocol.enums import Privilege
@@ -79,6 +80,7 @@ async def test_a_stranger_can_only_log_in_or_ask_for_a_state(exchange: Exchange)
 
 
 def _history_rows(exchange: Exchange) -> int:
+    assert isinstance(exchange.history, HistoryStore)
     return int(exchange.history._db.execute("SELECT count(*) FROM calls").fetchone()[0])
 
 

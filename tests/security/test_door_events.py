@@ -33,7 +33,7 @@ def test_newest_first_fifty_by_default(data_dir: Path, capsys: pytest.CaptureFix
     events = run(capsys, "--data-dir", str(data_dir))
     assert len(events) == 50
     assert events[0]["kind"] == "stop" and events[1]["bell"] == 1199
-    ids = [e["id"] for e in events]
+    ids = [int(str(e["id"])) for e in events]
     assert ids == sorted(ids, reverse=True)
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import tomli_w
 
+from intercom.exchange.auth import TokenStore
 from intercom.exchange.server import CLOSE_PRIVILEGES, CLOSE_REMOVED, Exchange
 from intercom.protocol.enums import Privilege
 from intercom.protocol.errors import ErrorCode
@@ -145,6 +146,7 @@ async def test_expired_tokens_close_at_the_next_reload(exchange: Exchange) -> No
     token = exchange.tokens.create("201", {Privilege.CALL}, ttl_seconds=3600)
     ws, reply = await login_token(exchange, token)
     assert reply["type"] == "result"
+    assert isinstance(exchange.tokens, TokenStore)
     exchange.tokens._db.execute("UPDATE tokens SET expires_at = 1")
     exchange.reload()
     assert await closed(ws) == CLOSE_REMOVED

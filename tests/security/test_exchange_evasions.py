@@ -18,7 +18,7 @@ from websockets.asyncio.client import connect as ws_connect
 from intercom.exchange.server import CLOSE_REMOVED, Exchange
 from intercom.protocol import messages as m
 from intercom.protocol.enums import Privilege
-from intercom.protocol.errors import ErrorCode
+from intercom.protocol.errors import ErrorCode, ProtocolError
 from tests.conftest import PASSWORD
 from tests.security.helpers import answer, closed, event, frame, login_raw, login_token
 
@@ -62,7 +62,7 @@ def test_the_nesting_scan_reads_each_character_once() -> None:
     frame held the event loop for 3 s. Now the worst case is one pass."""
     worst = "[" * 9 + '"' + '\\"' * (m.MAX_MESSAGE_BYTES // 2 - 8)
     assert m.nesting_depth(worst) == 9
-    with pytest.raises(m.ProtocolError):
+    with pytest.raises(ProtocolError):
         m.decode_request(worst)
 
 
@@ -93,7 +93,7 @@ async def test_frames_in_another_encoding_are_refused(exchange: Exchange) -> Non
         + "}}"
     )
     for raw in (text.encode("utf-16-le"), text.encode("utf-32")):
-        with pytest.raises(m.ProtocolError):
+        with pytest.raises(ProtocolError):
             m.decode_request(raw)
         ws = await connect_from(exchange, "127.0.0.3")
         reply = await answer(ws, raw)  # type: ignore[arg-type]
@@ -108,7 +108,7 @@ def test_login_properties_are_flat() -> None:
     nested = frame(
         "login", {"extension": "201", "password": "x", "properties": {"a": {"b": "c"}}}
     )
-    with pytest.raises(m.ProtocolError):
+    with pytest.raises(ProtocolError):
         m.decode_request(nested)
     flat = frame(
         "login",

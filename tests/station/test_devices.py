@@ -24,7 +24,12 @@ async def test_relay_is_off_at_start_pulses_and_lets_go(pins: MockFactory) -> No
     released = asyncio.Event()
     with LockRelay(27, pulse_seconds=1.0, pin_factory=pins) as lock:
         assert pin.state is False  # off as soon as the firmware starts
-        lock.when_changed = lambda opened: (changes.append(opened), opened or released.set())
+        def changed(opened: bool) -> None:
+            changes.append(opened)
+            if not opened:
+                released.set()
+
+        lock.when_changed = changed
         loop = asyncio.get_running_loop()
         t0 = loop.time()
         lock.open()

@@ -129,8 +129,8 @@ async def test_bell_call_answer_code_unlock_hangup(exchange: Exchange, station: 
 
 
 async def test_wrong_codes_lock_out_and_command_needs_privilege(
-    exchange: Exchange, station
-) -> None:  # type: ignore[no-untyped-def]
+    exchange: Exchange, station: tuple[Station, MockFactory]
+) -> None:
     s, pins = station
     flat = await resident(exchange)
     try:
@@ -159,8 +159,8 @@ async def test_wrong_codes_lock_out_and_command_needs_privilege(
 
 
 async def test_unlock_command_without_door_privilege_is_refused(
-    exchange: Exchange, station
-) -> None:  # type: ignore[no-untyped-def]
+    exchange: Exchange, station: tuple[Station, MockFactory]
+) -> None:
     s, pins = station
     flat3 = OzWebClient(media=MediaOptions())
     await flat3.connect(exchange.url, "203", password=PASSWORD.format("203"))

@@ -10,6 +10,7 @@ import pytest
 from intercom.exchange.addresses import local_addresses, url_host
 from intercom.exchange.admission import ConnectionCounter, LoginThrottle, QuietLog, TokenBucket
 from intercom.protocol import messages as m
+from intercom.protocol.errors import ProtocolError
 
 
 class Clock:
@@ -124,7 +125,7 @@ def test_nesting_is_measured_without_recursion() -> None:
     assert m.nesting_depth('{"a": [1, {"b": "[[[[[[[[[[[["}]}') <= 3
     assert m.nesting_depth("[" * 100_000 + "]" * 100_000) == 100_000
     assert m.nesting_depth('"\\"[[[[[[[[[[["') == 0
-    with pytest.raises(m.ProtocolError):
+    with pytest.raises(ProtocolError):
         m.decode_request('{"v":1,"id":1,"type":"login","data":' + "[" * 9 + "]" * 9 + "}")
 
 

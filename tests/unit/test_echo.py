@@ -20,7 +20,10 @@ class Subtract:
     def process(
         self, near: np.ndarray[Any, Any], far: np.ndarray[Any, Any]
     ) -> np.ndarray[Any, Any]:
-        return (near.astype(np.int32) - far.astype(np.int32)).astype(np.int16)
+        cleaned: np.ndarray[Any, Any] = (near.astype(np.int32) - far.astype(np.int32)).astype(
+            np.int16
+        )
+        return cleaned
 
 
 async def test_the_stage_lines_the_speaker_up_with_the_microphone() -> None:

@@ -41,7 +41,8 @@ def test_counter_survives_h264() -> None:
     for _ in range(10):
         for packet in enc.encode(pattern.next_frame()):
             for frame in dec.decode(packet):
-                seen.append(counter.read(frame.to_ndarray(format="gray")))
+                gray: Any = frame.to_ndarray(format="gray")
+                seen.append(counter.read(gray))
     assert seen == list(range(len(seen))) and len(seen) >= 5
 
 
@@ -195,6 +196,7 @@ async def test_picamera2_source_uses_the_hardware_encoder_path(monkeypatch) -> N
     camera = PiCamera2Camera(0, CameraMode(1280, 720, 30))
     track = camera.subscribe()
     packet = await asyncio.wait_for(track.recv(), 2)
+    assert isinstance(packet, av.Packet)
     assert bytes(packet) == b"\x00\x00\x00\x01\x67"
     assert calls["encoder"]["profile"] == "baseline" and calls["encoder"]["repeat"] is True
     assert calls["config"]["main"]["size"] == (1280, 720)
