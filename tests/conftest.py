@@ -6,7 +6,7 @@ import asyncio
 import os
 import sys
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +83,17 @@ def directory_config(**exchange: Any) -> dict[str, Any]:
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     session.config._exit_status = exitstatus  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def open_umask() -> Iterator[None]:
+    """The umask of a root shell or a service without ``UMask=`` (022): files a program makes
+    without care are world-readable, which is what the secrets tests must rule out."""
+    previous = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(previous)
 
 
 @pytest.fixture

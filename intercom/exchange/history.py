@@ -65,29 +65,37 @@ class HistoryPage:
     records: list[dict[str, Any]]
 
 
+@dataclass(frozen=True)
+class HistoryStart:
+    """A session began: its history row opens (its state unknown until it ends)."""
+
+    call_id: str
+    start: float
+    direction: str
+    source: str
+    destination: str
+    dialed: str
+    caller_id: str
+    call_type: str
+
+
+@dataclass(frozen=True)
+class HistoryEnd:
+    """A session reached its final state: its row is completed."""
+
+    call_id: str
+    destination: str
+    state: str
+    ring_duration: float
+    talk_duration: float
+    end: float
+
+
 class CallHistory(Protocol):
-    def started(
-        self,
-        call_id: str,
-        start: float,
-        direction: str,
-        source: str,
-        destination: str,
-        dialed: str,
-        caller_id: str,
-        call_type: str,
-    ) -> None:
+    def started(self, call: HistoryStart) -> None:
         """A session began (its row stays open, state unknown, until ``ended``)."""
 
-    def ended(
-        self,
-        call_id: str,
-        destination: str,
-        state: str,
-        ring_duration: float,
-        talk_duration: float,
-        end: float,
-    ) -> None:
+    def ended(self, call: HistoryEnd) -> None:
         """A session reached its final state."""
 
     def query(self, q: HistoryQuery, only_extension: str | None = None) -> HistoryPage:
@@ -108,51 +116,33 @@ class HistoryStore:
     def close(self) -> None:
         self._db.close()
 
-    def started(
-        self,
-        call_id: str,
-        start: float,
-        direction: str,
-        source: str,
-        destination: str,
-        dialed: str,
-        caller_id: str,
-        call_type: str,
-    ) -> None:
+    def started(self, call: HistoryStart) -> None:
         self._db.execute(
             "INSERT INTO calls (call_id, start_time, direction, source, destination, dialed,"
             " caller_id, type) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
-                call_id,
-                timestamp(start),
-                direction,
-                source,
-                destination,
-                dialed,
-                caller_id,
-                call_type,
+                call.call_id,
+                timestamp(call.start),
+                call.direction,
+                call.source,
+                call.destination,
+                call.dialed,
+                call.caller_id,
+                call.call_type,
             ),
         )
 
-    def ended(
-        self,
-        call_id: str,
-        destination: str,
-        state: str,
-        ring_duration: float,
-        talk_duration: float,
-        end: float,
-    ) -> None:
+    def ended(self, call: HistoryEnd) -> None:
         self._db.execute(
             "UPDATE calls SET destination = ?, state = ?, ring_duration = ?, talk_duration = ?,"
             " end_time = ? WHERE call_id = ?",
             (
-                destination,
-                state,
-                round(ring_duration, 3),
-                round(talk_duration, 3),
-                timestamp(end),
-                call_id,
+                call.destination,
+                call.state,
+                round(call.ring_duration, 3),
+                round(call.talk_duration, 3),
+                timestamp(call.end),
+                call.call_id,
             ),
         )
 

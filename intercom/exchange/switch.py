@@ -48,7 +48,7 @@ from .calls import Leg, Session, new_id
 from .config import ExchangeSettings
 from .dialplan import Route
 from .directory import DirectoryLookup
-from .history import CallHistory
+from .history import CallHistory, HistoryEnd, HistoryStart
 from .registry import ConnectionRegistry, Endpoint, Outbox
 from .timers import Clock, Timers
 
@@ -173,8 +173,11 @@ class Switch:
         )
         self.sessions[s.id] = s
         self.history.started(
-            s.id, s.started_at, s.direction, caller, dialed, dialed, caller, call_type.value.title()
-        )
+            HistoryStart(
+                s.id, s.started_at, s.direction, caller, dialed, dialed, caller,
+                call_type.value.title(),
+            )
+        )  # fmt: skip
         return s
 
     def _new_leg(self, ep: Endpoint, session: Session, role: Party) -> Leg:
@@ -247,7 +250,7 @@ class Switch:
         ring = (s.answered_at or s.ended_at) - s.started_at
         talk = 0.0 if s.answered_at is None else s.ended_at - s.answered_at
         try:
-            self.history.ended(s.id, s.callee, final.value, ring, talk, s.ended_at)
+            self.history.ended(HistoryEnd(s.id, s.callee, final.value, ring, talk, s.ended_at))
         except Exception:  # history must never take a call down with it
             log.exception("could not record the end of session %s", s.id)
         monitors = list(self.registry.monitors)

@@ -3,10 +3,8 @@ beside it (invalid), or a default with this device's own passwords (absent)."""
 
 from __future__ import annotations
 
-import os
 import re
 import tomllib
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -97,15 +95,6 @@ def test_no_file_makes_a_default_with_per_device_passwords(tmp_path: Path) -> No
     assert run(boot, etc).generated == []
     assert (etc / "station.toml").read_bytes() == before
 
-
-@pytest.fixture
-def open_umask() -> Iterator[None]:
-    """The umask of a root shell or a service without UMask=: new files world-readable."""
-    previous = os.umask(0o022)
-    try:
-        yield
-    finally:
-        os.umask(previous)
 
 
 EXCHANGE = """\

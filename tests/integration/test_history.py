@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from intercom.client import Call, CallState, CallType, OzError
-from intercom.exchange.history import HistoryStore
+from intercom.exchange.history import HistoryEnd, HistoryStart, HistoryStore
 from intercom.protocol.messages import HistoryQuery
 from tests.conftest import Connector, Recorder
 
@@ -77,9 +77,12 @@ async def test_history_without_privilege_is_limited_to_own_calls(login: Connecto
 
 def test_rows_left_open_by_a_crash_are_closed_as_aborted(tmp_path) -> None:  # type: ignore[no-untyped-def]
     store = HistoryStore(tmp_path / "history.db")
-    store.started("abc", 1_700_000_000.0, "Internal", "100", "201", "201", "100", "Video")
-    store.started("def", 1_700_000_001.0, "Internal", "100", "202", "202", "100", "Video")
-    store.ended("def", "202", "CALLERHUNGUP", 1.0, 2.0, 1_700_000_004.0)
+    rows = (("abc", 1_700_000_000.0, "201"), ("def", 1_700_000_001.0, "202"))
+    for call_id, start, callee in rows:
+        store.started(
+            HistoryStart(call_id, start, "Internal", "100", callee, callee, "100", "Video")
+        )
+    store.ended(HistoryEnd("def", "202", "CALLERHUNGUP", 1.0, 2.0, 1_700_000_004.0))
     del store  # no close: as if the process died
     reopened = HistoryStore(tmp_path / "history.db")
     page = reopened.query(HistoryQuery())

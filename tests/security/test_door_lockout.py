@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 from gpiozero.pins.mock import MockFactory
 
-from intercom.client import Call, OzWebClient
+from intercom.client import OzWebClient
 from intercom.exchange.server import Exchange
 from intercom.station.app import Station
 from intercom.station.config import load_station_config
-from intercom.station.screen import ScreenState
 from intercom.station.status import format_status
 from intercom.station.unlock import Decision, Outcome, UnlockPolicy, hash_code
-from tests.conftest import PASSWORD, Recorder
+from tests.conftest import PASSWORD
+from tests.security.test_door_dtmf import answered
 from tests.station.test_station import station_config
 
 CODES = {"door": [hash_code("1234")]}
@@ -143,14 +143,6 @@ async def start_station(exchange: Exchange, tmp_path: Path, pins: MockFactory) -
     await s.wait_until(s.online.is_set)
     return s
 
-
-async def answered(s: Station, flat: OzWebClient) -> Call:
-    incoming = Recorder(flat.onIncomingCall)
-    s.press(1)
-    call: Call = await incoming.wait_for(lambda c: True)
-    await call.accept()
-    await s.wait_until(lambda: s.screen.state is ScreenState.IN_CALL)
-    return call
 
 
 @pytest.mark.integration

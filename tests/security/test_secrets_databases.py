@@ -3,9 +3,8 @@ WAL and shared-memory files are readable by their owner alone, whatever the umas
 
 from __future__ import annotations
 
-import os
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,16 +14,6 @@ from intercom.exchange.history import HistoryStore
 from intercom.protocol.enums import Privilege
 from intercom.sqlite import open_database
 from intercom.station.events import EventLog
-
-
-@pytest.fixture
-def open_umask() -> Iterator[None]:
-    """A umask that lets SQLite make world-readable files, as a login shell's 022 does."""
-    previous = os.umask(0o022)
-    try:
-        yield
-    finally:
-        os.umask(previous)
 
 
 def modes(path: Path) -> dict[str, int]:

@@ -4,12 +4,11 @@ written by `intercom config` is never readable by others."""
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
 import tomllib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -44,14 +43,6 @@ def exchange_file(config_path: Callable[..., Path]) -> Path:
     path.chmod(0o640)
     return path
 
-
-@pytest.fixture
-def open_umask() -> Iterator[None]:
-    previous = os.umask(0o022)
-    try:
-        yield
-    finally:
-        os.umask(previous)
 
 
 def stored(path: Path) -> dict[str, str | None]:

@@ -21,7 +21,7 @@ from intercom.exchange.config import (
     UserConfig,
 )
 from intercom.exchange.directory import Directory, Target
-from intercom.exchange.history import HistoryPage
+from intercom.exchange.history import HistoryEnd, HistoryPage, HistoryStart
 from intercom.exchange.registry import Endpoint, Registry
 from intercom.exchange.relay import Relay
 from intercom.exchange.supervisor import Supervisor
@@ -212,37 +212,23 @@ class MemoryHistory:
     def __init__(self) -> None:
         self.rows: dict[str, dict[str, Any]] = {}
 
-    def started(
-        self,
-        call_id: str,
-        start: float,
-        direction: str,
-        source: str,
-        destination: str,
-        dialed: str,
-        caller_id: str,
-        call_type: str,
-    ) -> None:
-        self.rows[call_id] = {
-            "start": start,
-            "direction": direction,
-            "source": source,
-            "destination": destination,
-            "dialed": dialed,
-            "type": call_type,
+    def started(self, call: HistoryStart) -> None:
+        self.rows[call.call_id] = {
+            "start": call.start,
+            "direction": call.direction,
+            "source": call.source,
+            "destination": call.destination,
+            "dialed": call.dialed,
+            "type": call.call_type,
         }
 
-    def ended(
-        self,
-        call_id: str,
-        destination: str,
-        state: str,
-        ring_duration: float,
-        talk_duration: float,
-        end: float,
-    ) -> None:
-        self.rows[call_id].update(
-            destination=destination, state=state, ring=ring_duration, talk=talk_duration, end=end
+    def ended(self, call: HistoryEnd) -> None:
+        self.rows[call.call_id].update(
+            destination=call.destination,
+            state=call.state,
+            ring=call.ring_duration,
+            talk=call.talk_duration,
+            end=call.end,
         )
 
     def query(self, q: HistoryQuery, only_extension: str | None = None) -> HistoryPage:
