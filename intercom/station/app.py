@@ -42,7 +42,7 @@ from .changes import Change, ChangeFeed, ChangeSubscription
 from .config import StationConfig, data_dir_of, load_station_config, warnings
 from .connection import ExchangeLink
 from .door import DoorActions
-from .events import EventLog
+from .events import EventLog, EventStore
 from .hardware import CAMERA_NAME, Hardware, media_options
 from .panel import Panel
 from .paths import status_file
@@ -68,7 +68,11 @@ class Station:
         media: MediaOptions | None = None,
         camera: CameraSource | None = None,
         trust: Path | None = None,
+        events: Callable[[Path], EventStore] = EventLog,
     ) -> None:
+        """``events``: makes the event log from its file's path (the seam ``EventStore``);
+        by default SQLite in the data directory."""
+        self._make_events = events
         self.config = config
         self.config_path = Path(config_path)
         self.data_dir = data_dir_of(config, config_path)
@@ -81,7 +85,7 @@ class Station:
         self.client = OzWebClient(
             media=dataclasses.replace(options, speaker=lambda: self.speaker), trust=trust
         )
-        self.events: EventLog
+        self.events: EventStore
         self._tasks: set[asyncio.Task[Any]] = set()  # work that ends: rings, hang-ups...
         self._background: list[asyncio.Future[Any]] = []
         self._stopping = False
@@ -133,7 +137,7 @@ class Station:
     async def start(self) -> None:
         cfg = self.config
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.events = EventLog(self.data_dir / "events.db")
+        self.events = self._make_events(self.data_dir / "events.db")
         hw = self.hardware
         hw.open(cfg, self.data_dir)
         for relay in hw.relays.values():

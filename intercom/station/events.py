@@ -37,7 +37,28 @@ class Log(Protocol):
     def __call__(self, kind: str, /, **detail: Any) -> int: ...
 
 
+class EventStore(Protocol):
+    """The seam: what the station keeps of what happened at its door and what ``intercom
+    events`` and ``intercom status`` read back. ``EventLog`` is today's implementation, in
+    SQLite beside the station; another (a building's central log) plugs in through
+    ``Station(events=...)``."""
+
+    def add(self, kind: str, snapshot: str | None = None, **detail: Any) -> int: ...
+
+    def link_snapshot(self, event_id: int, path: str) -> None: ...
+
+    def since(self, since: float = 0.0, limit: int = 1000) -> list[dict[str, Any]]: ...
+
+    def recent(
+        self, limit: int = 50, kinds: Collection[str] = (), since: float = 0.0
+    ) -> list[dict[str, Any]]: ...
+
+    def close(self) -> None: ...
+
+
 class EventLog:
+    """``EventStore`` in an SQLite file (WAL) in the station's data directory."""
+
     def __init__(self, path: Path | str) -> None:
         self._db: sqlite3.Connection = open_database(path, MIGRATIONS)
 
