@@ -11,16 +11,15 @@ import pytest
 import tomli_w
 from gpiozero.pins.mock import MockFactory
 
-from intercom.client import Call, CallState, DtmfEvent, OzWebClient, Session
+from intercom.client import CallState, DtmfEvent, OzWebClient, Session
 from intercom.exchange.server import Exchange
 from intercom.media.callmedia import MediaOptions
 from intercom.media.camera import SyntheticCamera
 from intercom.media.video import CameraMode
 from intercom.station.app import Station
 from intercom.station.config import load_station_config
-from intercom.station.screen import ScreenState
 from tests.conftest import PASSWORD, Recorder, directory_config
-from tests.station.test_station import station_config
+from tests.station.test_station import answered, station_config
 
 pytestmark = pytest.mark.integration
 
@@ -64,15 +63,6 @@ async def connect(exchange: Exchange, number: str, media: bool = False) -> OzWeb
     await client.connect(exchange.url, number, password=PASSWORD.format(number))
     return client
 
-
-async def answered(s: Station, flat: OzWebClient) -> Call:
-    """The visitor rings bell 1 and the resident (201) answers."""
-    incoming = Recorder(flat.onIncomingCall)
-    s.press(1)
-    call: Call = await incoming.wait_for(lambda c: True)
-    await call.accept()
-    await s.wait_until(lambda: s.screen.state is ScreenState.IN_CALL)
-    return call
 
 
 def events(s: Station, kind: str) -> list[dict[str, Any]]:

@@ -17,8 +17,7 @@ from intercom.station.config import load_station_config
 from intercom.station.status import format_status
 from intercom.station.unlock import Decision, Outcome, UnlockPolicy, hash_code
 from tests.conftest import PASSWORD
-from tests.security.test_door_dtmf import answered
-from tests.station.test_station import station_config
+from tests.station.test_station import answered, station_config
 
 CODES = {"door": [hash_code("1234")]}
 

@@ -90,6 +90,16 @@ def logged(s: Station, kind: str, count: int = 1) -> Callable[[], bool]:
     return lambda: sum(e["kind"] == kind for e in s.events.since()) >= count
 
 
+async def answered(s: Station, flat: OzWebClient) -> Call:
+    """The visitor rings bell 1 and the resident answers; once the door's screen shows it."""
+    incoming = Recorder(flat.onIncomingCall)
+    s.press(1)
+    call: Call = await incoming.wait_for(lambda c: True)
+    await call.accept()
+    await s.wait_until(lambda: s.screen.state is ScreenState.IN_CALL)
+    return call
+
+
 async def resident(exchange: Exchange) -> OzWebClient:
     client = OzWebClient(media=MediaOptions())
     await client.connect(exchange.url, "201", password=PASSWORD.format("201"))
@@ -279,10 +289,7 @@ async def test_pressing_during_a_call_ignores_or_hangs_up(exchange: Exchange, st
     flat = await resident(exchange)
     try:
         incoming = Recorder(flat.onIncomingCall)
-        s.press(1)
-        inc: Call = await incoming.wait_for(lambda c: True)
-        await inc.accept()
-        await s.wait_until(lambda: s.screen.state is ScreenState.IN_CALL)
+        inc = await answered(s, flat)
         s.press(1)  # "ignore": logged, nothing else
         # The barrier: what the press started is done (a hang-up would have been acknowledged
         # by the exchange), and the resident's next message still reaches the door through
@@ -436,10 +443,7 @@ async def test_the_station_announces_what_changed_and_the_status_file_follows(
     s.on_changed(follow)
     flat = await resident(exchange)
     try:
-        incoming = Recorder(flat.onIncomingCall)
-        s.press(1)
-        inc: Call = await incoming.wait_for(lambda c: True)
-        await inc.accept()
+        inc = await answered(s, flat)
         await inc.send_dtmf("1234#")
         await inc.wait_for(CallState.COMPLETED)
         await s.wait_until(lambda: not s.relays["door"].is_open, timeout=3)
