@@ -58,6 +58,10 @@ log = logging.getLogger(__name__)
 DEFAULT_PORT = 7777
 DEFAULT_SCHEME = "wss"  # the exchange speaks TLS unless configured not to
 REQUEST_TIMEOUT = 10.0
+#: How long opening the WebSocket (TCP, TLS, HTTP upgrade) and the login's answer may each take:
+#: generous, for the handshake's several round trips over slow, lossy links (300 ms, 10 % loss).
+OPEN_TIMEOUT = 15.0
+LOGIN_TIMEOUT = 15.0
 MAX_SERVER_FRAME_BYTES = 16 * 1024 * 1024
 
 
@@ -89,6 +93,8 @@ class ConnectionInfo:
     state: ConnectionState
     extension: str | None = None
     message: str = ""
+    #: While a first connection is retried: how many attempts have failed so far.
+    attempt: int = 0
 
     @property
     def State(self) -> ConnectionState:
@@ -171,10 +177,13 @@ class OzWebClient:
         backoff_cap: float = 4.0,
         request_timeout: float = REQUEST_TIMEOUT,
         trust: ssl.SSLContext | Path | str | None = None,
+        open_timeout: float = OPEN_TIMEOUT,
+        login_timeout: float = LOGIN_TIMEOUT,
     ) -> None:
         """``trust``: for ``wss://``, the certificate (or CA) to verify the exchange against,
         e.g. the exchange's own self-signed ``tls/certificate.pem``, or a ready SSL context;
-        None verifies against the system's CAs."""
+        None verifies against the system's CAs. ``open_timeout`` bounds opening the
+        connection and ``login_timeout`` the login's answer, each per attempt."""
         if media is True:
             from intercom.media.callmedia import MediaOptions as Options
 
@@ -185,6 +194,10 @@ class OzWebClient:
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
         self.request_timeout = request_timeout
+        self.open_timeout = open_timeout
+        self.login_timeout = login_timeout
+        #: Failed attempts in a row at a first connection retried by ``connect(retry=True)``.
+        self.attempt = 0
         if trust is not None and not isinstance(trust, ssl.SSLContext):
             from .tls import client_context
 
@@ -253,12 +266,19 @@ class OzWebClient:
         properties: dict[str, Any] | None = None,
         *,
         password: str | None = None,
+        retry: bool = False,
     ) -> ConnectionState:
         """Log in with a token, or with an extension number and its password (the password
         given as ``password=`` or, as in the seed, as ``Password`` in ``properties``).
 
         Returns the outcome, which is also delivered to ``onConnectionStateChanged``. Once
         logged in, a lost connection is re-established with backoff and jitter.
+
+        With ``retry``, a failed first connection (unreachable, timed out, refused other than
+        for its credentials) is retried with the same backoff, each failure reported as
+        ``CONNECTION_FAILED`` with its ``attempt``; ``connect`` then returns only once logged
+        in, on ``ACCESS_DENIED`` (final: wrong credentials stay wrong), or with
+        ``CONNECTION_CLOSED`` when ``disconnect()`` stops the retries.
         """
         if self._task is not None and not self._task.done():
             raise RuntimeError("already connected; disconnect() first")
@@ -272,8 +292,9 @@ class OzWebClient:
         else:
             self._login["token"] = token
         self._closing = False
+        self.attempt = 0
         first: asyncio.Future[ConnectionState] = asyncio.get_running_loop().create_future()
-        self._task = asyncio.create_task(self._run(first))
+        self._task = asyncio.create_task(self._run(first, retry))
         return await first
 
     async def disconnect(self) -> None:
@@ -296,20 +317,21 @@ class OzWebClient:
     def _ssl_for(self, url: str) -> dict[str, Any]:
         return {"ssl": self._trust} if url.startswith("wss:") and self._trust else {}
 
-    async def _run(self, first: asyncio.Future[ConnectionState]) -> None:
+    async def _run(self, first: asyncio.Future[ConnectionState], retry: bool) -> None:
         attempt = 0
         was_granted = False
         try:
             while not self._closing:
                 state, ws, message = await self._open()
-                if not first.done():
+                final = state is not ConnectionState.CONNECTION_FAILED
+                if not first.done() and (final or not retry):
                     first.set_result(state)
                 if state is ConnectionState.ACCESS_GRANTED and ws is not None:
                     if self._closing:
                         await ws.close()
                         self._ws = None
                         return
-                    attempt, was_granted = 0, True
+                    attempt, was_granted, self.attempt = 0, True, 0
                     self._set_state(state)
                     await self._read(ws)
                     self._lost()
@@ -317,10 +339,13 @@ class OzWebClient:
                     if self._closing or not self.reconnect:
                         return
                     continue
-                if state is ConnectionState.ACCESS_DENIED or not was_granted:
+                if state is ConnectionState.ACCESS_DENIED or not (was_granted or retry):
                     self._set_state(state, message)
                     return
-                # Reconnecting after a loss: wait a jittered, growing delay.
+                if not was_granted:  # a first connection retried: say so, and how often
+                    self.attempt += 1
+                    self._set_state(state, message)
+                # Reconnecting after a loss or retrying: wait a jittered, growing delay.
                 delay = min(self.backoff_cap, self.backoff_base * 2**attempt)
                 attempt += 1
                 await asyncio.sleep(delay * random.uniform(0.5, 1.0))
@@ -335,7 +360,7 @@ class OzWebClient:
                 # The login snapshot of a large directory runs to megabytes.
                 self._url,
                 compression=None,
-                open_timeout=5,
+                open_timeout=self.open_timeout,
                 **self._ssl_for(self._url),
                 max_size=MAX_SERVER_FRAME_BYTES,
             )
@@ -343,7 +368,7 @@ class OzWebClient:
             return ConnectionState.CONNECTION_FAILED, None, str(exc)
         try:
             await ws.send(m.encode_request("login", self._login, 0))
-            async with asyncio.timeout(self.request_timeout):
+            async with asyncio.timeout(self.login_timeout):
                 frame = m.decode_server_frame(await ws.recv())
         except (ConnectionClosed, TimeoutError, ValueError) as exc:
             await ws.close()
@@ -365,7 +390,8 @@ class OzWebClient:
 
     def _set_state(self, state: ConnectionState, message: str = "") -> None:
         self.state = state
-        self.on_connection_state_changed.emit(ConnectionInfo(state, self.extension, message))
+        info = ConnectionInfo(state, self.extension, message, self.attempt)
+        self.on_connection_state_changed.emit(info)
 
     def _lost(self) -> None:
         """The connection is gone: the exchange has hung up our legs and forgotten us."""
@@ -690,7 +716,7 @@ class OzWebClient:
     async def _one_shot(self, url: str, kind: str, data: dict[str, Any]) -> dict[str, Any]:
         try:
             async with ws_connect(
-                url, compression=None, open_timeout=5, **self._ssl_for(url)
+                url, compression=None, open_timeout=self.open_timeout, **self._ssl_for(url)
             ) as ws:
                 await ws.send(m.encode_request(kind, data, 1))
                 async with asyncio.timeout(self.request_timeout):
