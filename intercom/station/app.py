@@ -246,6 +246,8 @@ class Station:
             "extension": self.config.station.extension,
             "exchange": self.config.station.exchange,
             "online": now["online"],
+            # Failed tries at reaching the exchange the first time, while it retries.
+            "connect_attempts": self.link.attempt,
             "screen": now["screen"].state.value,
             "call": None
             if call is None

@@ -1,11 +1,10 @@
-"""The station's link to the exchange: log in, keep trying with backoff until the exchange
-answers (after that the client reconnects by itself), and follow the link going up and down."""
+"""The station's link to the exchange: log in, the client retrying with backoff until the
+exchange answers (and reconnecting after), and follow the link going up and down."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import random
 from collections.abc import Callable
 
 from intercom.client import ConnectionInfo, ConnectionState, OzWebClient
@@ -16,8 +15,9 @@ from .screen import ScreenModel, ScreenState
 
 log = logging.getLogger(__name__)
 
-#: The longest pause between two attempts to reach the exchange, in seconds.
-MAX_RETRY_DELAY = 10.0
+#: The pause before logging in again after the exchange refused the station's credentials,
+#: in seconds: they stay wrong until someone fixes them, on the exchange or in the config.
+DENIED_RETRY_DELAY = 10.0
 
 
 class ExchangeLink:
@@ -37,25 +37,30 @@ class ExchangeLink:
         self._log = log_event
         self._commit = commit
         self.online = asyncio.Event()
+        #: Failed attempts so far at reaching the exchange the first time (0: not retrying).
+        self.attempt = 0
         client.onConnectionStateChanged(self._changed)
 
     async def connect(self) -> None:
-        """Keep trying until the exchange answers; after that the client reconnects itself."""
-        delay = 0.5
+        """Connect, the client retrying until the exchange answers (and reconnecting after).
+
+        Refused credentials end the client's retries; the station still tries again now and
+        then, since the exchange's directory may be fixed while it waits."""
         while True:
             st = self._settings()
             if st.token:
-                state = await self.client.connect(st.exchange, st.token)
+                state = await self.client.connect(st.exchange, st.token, retry=True)
             else:
-                state = await self.client.connect(st.exchange, st.extension, password=st.password)
-            if state is ConnectionState.ACCESS_GRANTED:
-                return
-            if state is ConnectionState.ACCESS_DENIED:
-                log.error("the exchange refused this station's credentials")
-            await asyncio.sleep(delay * random.uniform(0.5, 1.0))
-            delay = min(delay * 2, MAX_RETRY_DELAY)
+                state = await self.client.connect(
+                    st.exchange, st.extension, password=st.password, retry=True
+                )
+            if state is not ConnectionState.ACCESS_DENIED:
+                return  # logged in, or stopped by disconnect()
+            log.error("the exchange refused this station's credentials")
+            await asyncio.sleep(DENIED_RETRY_DELAY)
 
     def _changed(self, info: ConnectionInfo) -> None:
+        self.attempt = info.attempt
         if info.state is ConnectionState.ACCESS_GRANTED:
             self.online.set()
             self._log("online")
@@ -64,4 +69,6 @@ class ExchangeLink:
             self.online.clear()
             self._log("offline")
             self._screen.show(ScreenState.OFFLINE, "Offline", "Please try again later")
+        elif info.attempt:  # still reaching the exchange the first time: no log line per try
+            self._screen.show(ScreenState.OFFLINE, "Connecting...", f"attempt {info.attempt + 1}")
         self._commit()

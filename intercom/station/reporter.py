@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 def summary(status: dict[str, Any]) -> str:
     """One line for systemd's STATUS= (shown by ``systemctl status``)."""
     parts = ["online" if status["online"] else "offline: connecting to " + status["exchange"]]
+    if not status["online"] and status.get("connect_attempts"):
+        parts[0] += f" (attempt {status['connect_attempts'] + 1})"
     if status["call"]:
         parts.append(f"call {status['call']['state']} with {status['call']['other_party']}")
     parts += [f"{name} open" for name, active in status["relays"].items() if active]
