@@ -105,6 +105,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--data-dir", type=Path, default=Path("demo-data"))
 
+    tls = sub.add_parser("tls", help="the exchange's TLS certificate")
+    tls_sub = tls.add_subparsers(dest="tls_command", required=True)
+    tls_show = tls_sub.add_parser(
+        "show", help="its SHA-256 fingerprint, names, validity and whether it was generated"
+    )
+    tls_show.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help="exchange TOML file, or a station file with embedded_exchange "
+        "(default: /etc/intercom/station.toml)",
+    )
+
     tok = sub.add_parser("token", help="manage access tokens")
     tok_sub = tok.add_subparsers(dest="token_command", required=True)
     create = tok_sub.add_parser("create", help="print a new token")
@@ -264,6 +277,8 @@ def main(argv: list[str] | None = None) -> int:
             from intercom.demo import run_demo
 
             asyncio.run(run_demo(args.data_dir, args.port, args.host))
+        elif args.command == "tls":
+            return _tls_show(args)
         elif args.command == "token":
             return _token(args)
         elif args.command == "passwd":
@@ -394,6 +409,46 @@ def _code(args: argparse.Namespace) -> int:
         print(f"error: {exc}; {path} unchanged", file=sys.stderr)
         return 2
     print("saved" if args.no_reload else configtool.reload_running(path))
+    return 0
+
+
+def _tls_show(args: argparse.Namespace) -> int:
+    """``intercom tls show``: the certificate the exchange of ``--config`` serves, found as the
+    exchange finds it (the configured pair, else its own in its data directory)."""
+    from intercom import configtool
+    from intercom.configfile import beside
+    from intercom.exchange.config import ExchangeConfig, data_dir_of, load_exchange_config
+    from intercom.exchange.tls import describe, own_certificate
+    from intercom.station.config import StationConfig
+
+    path: Path = args.config or configtool.DEFAULT_CONFIG
+    config = configtool.validate_text(path, configtool.read(path))
+    if isinstance(config, StationConfig):
+        if not config.station.embedded_exchange:
+            print(
+                f"error: {path} runs no exchange (no embedded_exchange); give its exchange's "
+                "file with --config",
+                file=sys.stderr,
+            )
+            return 2
+        path = beside(path, config.station.embedded_exchange)
+        config = load_exchange_config(path)
+    assert isinstance(config, ExchangeConfig)
+    tls = config.exchange.tls
+    if not tls.enabled:
+        print(f"TLS is turned off in {path} (tls.enabled = false)")
+        return 0
+    if tls.certificate:
+        certificate, generated = beside(path, tls.certificate), False
+    else:
+        certificate, generated = own_certificate(data_dir_of(config, path))[0], True
+    if not certificate.is_file():
+        print(
+            f"no certificate yet at {certificate}: the exchange makes one at its first start",
+            file=sys.stderr,
+        )
+        return 3
+    print(describe(certificate, generated))
     return 0
 
 

@@ -95,18 +95,20 @@ def demo_logins(config_path: Path) -> list[str]:
     ]
 
 
-def station_config(data_dir: Path, port: int) -> Path:
+def station_config(data_dir: Path, port: int, host: str = "127.0.0.1") -> Path:
     """The demo's door station: simulated pins, synthetic camera, bell 1 -> ring group 200,
-    door code 1234#."""
+    door code 1234#. It dials the exchange listening on ``host`` at an address that exchange
+    serves (and its certificate names): ``host`` itself, or loopback for a wildcard."""
     import tomllib
 
+    from intercom.exchange.addresses import dial_host
     from intercom.station.unlock import hash_code
 
     passwords = tomllib.loads((data_dir / "passwords.toml").read_text())
     config = {
         "station": {
             "name": "Front door", "extension": "100", "password": passwords["100"],
-            "exchange": f"127.0.0.1:{port}", "simulated": True, "data_dir": "station",
+            "exchange": f"{dial_host(host)}:{port}", "simulated": True, "data_dir": "station",
             "camera": "synthetic",
         },
         "bells": [{"id": 1, "pin": 17, "target": "200"}],
@@ -134,7 +136,7 @@ async def run_demo(data_dir: Path, port: int, host: str = "127.0.0.1") -> None:
     async with running_exchange(path) as exchange:
         assert exchange is not None and exchange.certificate is not None
         certificate = exchange.certificate
-        station_path = station_config(data_dir, exchange.port)
+        station_path = station_config(data_dir, exchange.port, host)
         station = Station(load_station_config(station_path), station_path, trust=trust_of(exchange))
         print(f"intercom demo running: {exchange.web_url}", flush=True)
         for line in demo_logins(path):
@@ -146,7 +148,9 @@ async def run_demo(data_dir: Path, port: int, host: str = "127.0.0.1") -> None:
             + (
                 f"From a phone on this network: "
                 f"https://{socket.gethostname()}.local:{exchange.port}/. "
-                if host not in ("127.0.0.1", "localhost", "::1")
+                # A specific address is already the one printed above; a wildcard serves
+                # the network under the host's name too.
+                if host in ("0.0.0.0", "::", "")
                 else ""
             )
             + f"Door code 1234#. Press the bell with: intercom bell 1 --data-dir {data_dir}. "

@@ -52,3 +52,14 @@ def url_host(name: str) -> str:
     except ValueError:
         return name.lower()
     return f"[{address}]" if address.version == 6 else str(address)
+
+
+def dial_host(listen_host: str) -> str:
+    """The host a client on this machine dials to reach a server listening on ``listen_host``,
+    as it stands in a URL: that very address when it is a specific one (a server bound to
+    192.0.2.7 alone refuses 127.0.0.1), loopback of the same family for a wildcard."""
+    if listen_host in ("", "0.0.0.0"):
+        return "127.0.0.1"
+    if listen_host == "::":
+        return "[::1]"
+    return url_host(listen_host)

@@ -201,7 +201,7 @@ class Exchange:
             beside(self.config_path, tls.certificate) if tls.certificate else None,
             beside(self.config_path, tls.key) if tls.key else None,
             self.data_dir,
-            tls.names,
+            self.own_names(),  # the generated certificate names every way to reach us
         )
         return server_context(self.certificate)
 

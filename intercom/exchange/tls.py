@@ -3,8 +3,9 @@
 Browsers give a page the microphone and camera only in a secure context, so the exchange speaks
 TLS by default. A device without a configured certificate makes its own self-signed one (an
 ECDSA P-256 key, valid for ten years, naming ``localhost``, the host's name and ``<name>.local``,
-loopback and any configured names) the first time it starts, and keeps it in its data directory:
-every device has its own key, none is shipped.
+loopback, every address of the host, the listening address and any configured names) the first
+time it starts, and keeps it in its data directory: every device has its own key, none is shipped.
+When the host's names or addresses change, the next start re-issues it for the new ones.
 
 The certificate is a leaf (CA:FALSE, serverAuth only), not a CA: a resident who trusts it, or a
 station that pins it (OpenSSL accepts a self-signed leaf as its own trust anchor), trusts this
@@ -28,8 +29,6 @@ from cryptography.x509.oid import NameOID
 
 from intercom.atomicfile import write_atomic
 
-from .addresses import host_names
-
 log = logging.getLogger(__name__)
 
 VALID_DAYS = 3650
@@ -50,17 +49,48 @@ class CertificatePair:
 
 def _subject_names(names: list[str]) -> list[x509.GeneralName]:
     out: list[x509.GeneralName] = []
-    for name in dict.fromkeys(names):  # keep the order, drop repeats
+    for name in names:
         try:
-            out.append(x509.IPAddress(ipaddress.ip_address(name)))
+            general: x509.GeneralName = x509.IPAddress(ipaddress.ip_address(name))
         except ValueError:
-            out.append(x509.DNSName(name))
+            general = x509.DNSName(name.lower())  # DNS names are compared without case
+        if general not in out:  # keep the order, drop repeats
+            out.append(general)
     return out
 
 
-def generate_self_signed(certificate: Path, key: Path, names: list[str]) -> None:
-    """Write a new key (mode 0600) and a self-signed leaf certificate for ``names``."""
-    private_key = ec.generate_private_key(ec.SECP256R1())
+def certificate_names(certificate: x509.Certificate) -> list[str]:
+    """The names and addresses a certificate is valid for (its subjectAltName)."""
+    try:
+        alternative = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+    except x509.ExtensionNotFound:
+        return []
+    return [str(name.value) for name in alternative.value]
+
+
+def covers(certificate: Path, names: list[str]) -> bool:
+    """Whether ``certificate`` names every one of ``names`` (addresses compared as addresses,
+    host names without case)."""
+    cert = x509.load_pem_x509_certificate(certificate.read_bytes())
+    try:
+        present = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return not names
+    return all(name in present for name in _subject_names(names))
+
+
+def generate_self_signed(
+    certificate: Path, key: Path, names: list[str], keep_key: bool = False
+) -> None:
+    """Write a self-signed leaf certificate for ``names``, and its key (mode 0600): a new one,
+    or with ``keep_key`` the one already in ``key``."""
+    if keep_key:
+        loaded = serialization.load_pem_private_key(key.read_bytes(), password=None)
+        if not isinstance(loaded, ec.EllipticCurvePrivateKey):
+            raise ValueError(f"{key} does not hold an ECDSA key")
+        private_key = loaded
+    else:
+        private_key = ec.generate_private_key(ec.SECP256R1())
     key_id = x509.SubjectKeyIdentifier.from_public_key(private_key.public_key())
     common_name = next((n for n in names if n != "localhost"), names[0])
     subject = x509.Name(
@@ -105,12 +135,13 @@ def generate_self_signed(certificate: Path, key: Path, names: list[str]) -> None
         .sign(private_key, hashes.SHA256())
     )
     key.parent.mkdir(parents=True, exist_ok=True)
-    key_bytes = private_key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    write_atomic(key, key_bytes, mode=0o600)
+    if not keep_key:
+        key_bytes = private_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        write_atomic(key, key_bytes, mode=0o600)
     write_atomic(certificate, cert.public_bytes(serialization.Encoding.PEM), mode=0o644)
 
 
@@ -129,14 +160,17 @@ def ensure_certificate(
     data_dir: Path,
     names: list[str],
 ) -> CertificatePair:
-    """The configured pair as given, else the device's own (made now if there is none yet)."""
+    """The configured pair as given, else the device's own for ``names`` (every name and
+    address the exchange is reached by): made now if there is none yet, re-issued if it no
+    longer names them all. A configured certificate is never changed: its owner chose its
+    names."""
     if configured_certificate is not None and configured_key is not None:
         for path in (configured_certificate, configured_key):
             if not path.is_file():
                 raise FileNotFoundError(f"TLS file {path} does not exist")
         return CertificatePair(configured_certificate, configured_key, generated=False)
-    folder = data_dir / "tls"
-    certificate, key = folder / "certificate.pem", folder / "key.pem"
+    certificate, key = own_certificate(data_dir)
+    folder = certificate.parent
     if certificate.is_file() and key.is_file():
         if is_certificate_authority(certificate):
             # Made by an older version, which issued a CA. It is kept, not re-issued: stations
@@ -150,10 +184,53 @@ def ensure_certificate(
                 certificate,
                 key,
             )
-        return CertificatePair(certificate, key, generated=False)
-    generate_self_signed(certificate, key, host_names() + names)
+            return CertificatePair(certificate, key, generated=False)
+        if covers(certificate, names):
+            return CertificatePair(certificate, key, generated=False)
+        # A new address or name (DHCP gave another lease, tls.names grew): without it in the
+        # certificate, a client dialling it fails the hostname check. Re-issued with the same
+        # key, so the key never leaves the device and nothing new must be kept secret; but the
+        # certificate, and so its fingerprint, is new: a station that pins the old certificate
+        # (exchange_certificate) needs the new file copied to it, and a browser that accepted
+        # the old one warns once more. One that pins the public key keeps trusting it.
+        generate_self_signed(certificate, key, names, keep_key=True)
+        pair = CertificatePair(certificate, key, generated=True)
+        log.warning(
+            "re-issued the TLS certificate in %s for %s (same key); new SHA-256 %s: copy it "
+            "to the stations that pin the old one",
+            folder,
+            ", ".join(names),
+            pair.fingerprint(),
+        )
+        return pair
+    generate_self_signed(certificate, key, names)
     log.info("made a self-signed TLS certificate in %s", folder)
     return CertificatePair(certificate, key, generated=True)
+
+
+def own_certificate(data_dir: Path) -> tuple[Path, Path]:
+    """Where a device keeps the certificate and key it makes itself."""
+    folder = data_dir / "tls"
+    return folder / "certificate.pem", folder / "key.pem"
+
+
+def describe(certificate: Path, generated: bool) -> str:
+    """What ``intercom tls show`` prints: the fingerprint to compare with what a browser or
+    station shows, the names a client may dial, the validity and where it came from."""
+    cert = x509.load_pem_x509_certificate(certificate.read_bytes())
+    pair = CertificatePair(certificate, certificate, generated)
+    return "\n".join(
+        [
+            f"certificate  {certificate}",
+            f"SHA-256      {pair.fingerprint()}",
+            f"names        {', '.join(certificate_names(cert)) or '(none)'}",
+            f"valid from   {cert.not_valid_before_utc:%Y-%m-%d %H:%M} UTC",
+            f"valid until  {cert.not_valid_after_utc:%Y-%m-%d %H:%M} UTC",
+            "generated    "
+            + ("yes, by this device (re-issued when its names change)" if generated
+               else "no, configured (tls.certificate)"),
+        ]
+    )  # fmt: skip
 
 
 def server_context(pair: CertificatePair) -> ssl.SSLContext:
