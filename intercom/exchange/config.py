@@ -40,8 +40,9 @@ class TlsSettings(Strict):
     enabled: bool = True
     certificate: str | None = None
     key: str | None = None
-    #: More host names or addresses the generated certificate names (besides localhost,
-    #: loopback, the host's name and ``<name>.local``).
+    #: More host names or addresses the exchange is reached by (a DNS name, a forwarded
+    #: address): the generated certificate names them besides localhost, loopback, the host's
+    #: name, ``<name>.local`` and every address of the host, and its pages' origins may use them.
     names: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")

@@ -30,7 +30,7 @@ from intercom.protocol.events import Removal
 from intercom.protocol.results import encode_result_of
 from intercom.systemd import Notifier
 
-from .addresses import host_names, local_addresses
+from .addresses import dial_host, host_names, local_addresses
 from .admission import ConnectionCounter, LoginThrottle, QuietLog, TokenBucket
 from .auth import Authenticator, TokenRegistry, TokenStore
 from .config import ExchangeConfig, data_dir_of, load_exchange_config
@@ -189,9 +189,7 @@ class Exchange:
         return f"{scheme}://{self._local_host()}:{self.port}/"
 
     def _local_host(self) -> str:
-        if self.host in ("0.0.0.0", ""):
-            return "127.0.0.1"
-        return f"[{self.host}]" if ":" in self.host else self.host
+        return dial_host(self.host)
 
     def _tls(self) -> ssl.SSLContext | None:
         tls = self.config.exchange.tls
