@@ -26,8 +26,8 @@ NOTICES = {
     "unavailable": "Nobody is home",
     "rejected": "No answer",
 }
-#: Seconds a notice stays on the screen.
-NOTICE_SECONDS = 10
+#: Seconds the warning before the end of a call stays up, at most.
+WARNING_SECONDS = 10.0
 
 
 class CallView(NamedTuple):
@@ -117,15 +117,15 @@ class CallFlow:
         if self.when_call_started is not None:
             self.when_call_started(call, bell_id)
         call.onCallStateChanged(lambda state: self._state(call, state))
-        call.onMessageReceived(lambda message: self._message(message))
-        call.on_call_expiring(lambda left: self._expiring(left))
+        call.onMessageReceived(lambda message: self._message(call, message))
+        call.on_call_expiring(lambda left: self._expiring(call, left))
         self._screen.show(ScreenState.CALLING, f"Calling {target}...")
         self._commit()
         try:
             await call.start()
         except Exception as exc:
             log.warning("call to %s failed: %s", target, exc)
-            self._screen.show(ScreenState.NOTICE, "Not available", "", NOTICE_SECONDS)
+            self._notice("Not available")
             self._ended(call)
             self._commit()
 
@@ -168,28 +168,38 @@ class CallFlow:
                 return
             notice = NOTICES.get(cause)
             if notice is not None:
-                self._screen.show(ScreenState.NOTICE, notice, "", NOTICE_SECONDS)
-            elif self._screen.state is not ScreenState.DOOR_OPEN:
-                self._screen.idle()
+                self._notice(notice)
             self._ended(call)
         self._commit()
 
+    def _notice(self, title: str) -> None:
+        """How the call ended, told at the door for ``screen.notice_seconds``."""
+        self._screen.show(ScreenState.NOTICE, title, "", self._settings().screen.notice_seconds)
+
     def _ended(self, call: Call) -> None:
+        """The call is over: the screen goes idle, now or when the notice up runs out (never
+        back to the call's screen), and the door side lets go of the call."""
         self.call = None
+        self._screen.call_over()
         self.idle.set()
         if self.when_call_ended is not None:
             self.when_call_ended(call)
 
-    def _expiring(self, seconds_left: float) -> None:
+    def _expiring(self, call: Call, seconds_left: float) -> None:
+        if call is not self.call:
+            return  # a late warning about a call that is over: nothing to warn of
         self._screen.show(
             ScreenState.NOTICE,
             "Call ends soon",
             f"{int(seconds_left)} s left",
-            min(seconds_left, 10.0),
+            min(seconds_left, WARNING_SECONDS),
+            ends_with_call=True,
         )
         self._commit()
 
-    def _message(self, message: Message) -> None:
+    def _message(self, call: Call, message: Message) -> None:
+        if call is not self.call:
+            return  # the call is over: its screen is no longer the resident's to write on
         self._log("message", who=message.sender, text=str(message)[:200], bell=self.bell_of_call)
         self._screen.show(
             ScreenState.MESSAGE, "Message", str(message), self._settings().screen.message_seconds

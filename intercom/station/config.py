@@ -75,6 +75,8 @@ class ScreenConfig(Strict):
     i2c_address: int = 0x3C
     greeting: str = "Please ring"
     message_seconds: Annotated[float, Field(gt=0, le=600)] = 30.0
+    #: how long a call's end is told at the door ("No answer", "Busy - please try later")
+    notice_seconds: Annotated[float, Field(gt=0, le=600)] = 10.0
     #: show the resident's video during a call, on panels at least 320 pixels wide
     show_video: bool = True
     video_fps: Annotated[float, Field(gt=0, le=30)] = 10.0

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 
 import av
@@ -91,7 +92,12 @@ class Panel:
                 when_expired()
             elif self.screen.state is ScreenState.CALLING:
                 self.draw()
-            await asyncio.sleep(1.0)
+            # Wake when the notice up runs out, if that is sooner than the next second: a
+            # notice lasts what it says, not up to a second more.
+            pause = 1.0
+            if self.screen.until is not None:
+                pause = min(pause, max(0.01, self.screen.until - time.monotonic()))
+            await asyncio.sleep(pause)
 
     def push(self, frame: av.VideoFrame) -> None:
         """The resident's video on the panel, during the conversation only, at ``video_fps``

@@ -22,7 +22,7 @@ def _hardware(config: StationConfig, name: str) -> Any:
     if name == "relays":
         return [r.model_dump(exclude={"codes", "code_hashes"}) for r in value]
     if name == "screen":
-        return value.model_dump(exclude={"greeting", "message_seconds"})
+        return value.model_dump(exclude={"greeting", "message_seconds", "notice_seconds"})
     return value
 
 

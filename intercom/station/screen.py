@@ -31,6 +31,12 @@ class Shown(NamedTuple):
 
 @dataclass
 class ScreenModel:
+    """Two layers: the *steady* screen says what is true now (idle, calling, in a call, on
+    hold, offline) and stays until the next one; a *notice* (a message, "Door open", "Wrong
+    code", "No answer"...) is shown over it for some seconds and then gives way to the steady
+    screen as it is at that moment. A notice therefore never brings back a screen that stopped
+    being true while it was up: the call that ended under "Door open" leaves the greeting."""
+
     greeting: str = "Please ring"
     width_chars: int = 20
     state: ScreenState = ScreenState.IDLE
@@ -38,21 +44,40 @@ class ScreenModel:
     text: str = ""
     since: float = field(default_factory=time.monotonic)
     until: float | None = None  # when a notice or message gives way
-    _underneath: tuple[ScreenState, str, str] | None = None
+    #: the steady screen under a notice; None: idle, with the greeting as it is then
+    _steady: Shown | None = None
+    #: the notice up is about the call ("Call ends soon") and goes when the call ends
+    _ends_with_call: bool = False
 
     def show(
-        self, state: ScreenState, title: str, text: str = "", seconds: float | None = None
+        self,
+        state: ScreenState,
+        title: str,
+        text: str = "",
+        seconds: float | None = None,
+        *,
+        ends_with_call: bool = False,
     ) -> None:
-        if seconds is not None and self._underneath is None and self.until is None:
-            self._underneath = (self.state, self.title, self.text)
+        """Without ``seconds``: the steady screen, replacing whatever is shown. With them: a
+        notice over the steady screen, which it leaves alone."""
         if seconds is None:
-            self._underneath = None
+            steady = Shown(state, title, text)
+            self._steady = None if state is ScreenState.IDLE and title == self.greeting else steady
+        self._ends_with_call = ends_with_call and seconds is not None
         self.state, self.title, self.text = state, title, text
         self.since = time.monotonic()
         self.until = None if seconds is None else self.since + seconds
 
     def idle(self) -> None:
         self.show(ScreenState.IDLE, self.greeting)
+
+    def call_over(self) -> None:
+        """The call ended: from now on the steady screen is idle. A notice still up stays for
+        its time (the visitor still reads "Door open", or the resident's last message) and then
+        gives way to the greeting; one about the call itself goes at once."""
+        self._steady = None
+        if self.until is None or self._ends_with_call:
+            self.idle()
 
     def shown(self) -> Shown:
         return Shown(self.state, self.title, self.text)
@@ -66,13 +91,13 @@ class ScreenModel:
             self.idle()
 
     def expire(self, now: float | None = None) -> bool:
-        """Return to what was underneath once a timed text ran out; True when it changed."""
+        """Give way to the steady screen once a notice ran out; True when it changed."""
         now = time.monotonic() if now is None else now
         if self.until is None or now < self.until:
             return False
-        state, title, text = self._underneath or (ScreenState.IDLE, self.greeting, "")
-        self._underneath, self.until = None, None
-        self.state, self.title, self.text = state, title, text
+        steady = self._steady or Shown(ScreenState.IDLE, self.greeting, "")
+        self.until, self._ends_with_call = None, False
+        self.state, self.title, self.text = steady
         self.since = now
         return True
 
