@@ -67,10 +67,37 @@
 
   // ------------------------------------------------------------ connection
 
+  /** @type {number | undefined} counts down to the next try while a login is retried */
+  var retryCountdown;
+
+  /**
+   * The bar (and the login form) while a first login is retried: why, and when it tries next.
+   * @param {string} why
+   * @param {number} retryIn   milliseconds
+   */
+  function showRetrying(why, retryIn) {
+    var due = Date.now() + retryIn;
+    function paint() {
+      var left = Math.max(0, Math.ceil((due - Date.now()) / 1000));
+      var text = why + " - retrying " + (left > 0 ? "in " + left + " s" : "now");
+      $("conn-state").textContent = text;
+      if ($("login").hidden === false) $("login-error").textContent = text + ".";
+    }
+    paint();
+    retryCountdown = window.setInterval(paint, 1000);
+  }
+
   client.onConnectionStateChanged(function (info) {
     var pill = $("conn-state");
+    clearInterval(retryCountdown);
     pill.dataset.state = info.State;
     pill.textContent = STATE_TEXT[info.State] || info.State;
+    if (info.State === ConnectionState.CONNECTION_FAILED && info.attempt > 0) {
+      // A login being retried: the form stays usable, to correct it or log in again.
+      $("login-button").disabled = false;
+      showRetrying(info.message ? "Not logged in: " + info.message : STATE_TEXT[info.State], info.retryIn);
+      return;
+    }
     if (info.State === ConnectionState.ACCESS_GRANTED) {
       $("who").textContent = (client.displayName || client.extension) + " (" + client.extension + ")";
       $("login-error").textContent = "";
@@ -95,7 +122,9 @@
    */
   function login(extension, password) {
     $("login-button").disabled = true;
-    return client.connect("", extension, { Password: password, App: "resident" }).then(function (state) {
+    // Retried until the exchange answers (a slow or lossy link, the exchange restarting).
+    var properties = { Password: password, App: "resident" };
+    return client.connect("", extension, properties, { retry: true }).then(function (state) {
       $("login-button").disabled = false;
       if (state === ConnectionState.ACCESS_GRANTED) {
         store.setItem("intercom.extension", extension);
@@ -109,7 +138,9 @@
   $("login-form").addEventListener("submit", function (/** @type {Event} */ ev) {
     ev.preventDefault();
     unlockAudio();
-    login($("extension").value.trim(), $("password").value);
+    var extension = $("extension").value.trim(), password = $("password").value;
+    // Ends a login still being retried (its attempt in flight too) before this one starts.
+    client.disconnect().then(function () { login(extension, password); });
   });
 
   $("logout").addEventListener("click", function () {

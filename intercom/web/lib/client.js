@@ -35,6 +35,8 @@ var REQUEST_TIMEOUT_MS = 10000;
  * @property {ConnectionStateName} state
  * @property {string | null} extension
  * @property {string} message
+ * @property {number} attempt   while connect({retry}) retries: the failed attempts so far
+ * @property {number} retryIn   and the wait before the next, in milliseconds
  */
 
 /**
@@ -92,6 +94,11 @@ export function WebClient() {
   this._pending = {};
   this._closing = false;
   this._attempt = 0;
+  /* connect()'s retry option, and whether this connect() has been granted yet. */
+  this._retryFirst = false;
+  this._everGranted = false;
+  /** @type {((state: ConnectionStateName) => void) | null} resolves connect() when retrying */
+  this._connected = null;
   /** @type {ReturnType<typeof setTimeout> | undefined} */
   this._retryTimer = undefined;
   /** @type {OzEvent<[info: ConnectionInfo]>} */
@@ -133,13 +140,22 @@ WebClient.prototype._fail = function (error) {
 /**
  * Log in with a token, or with an extension number as `token` and its password as
  * properties.Password. Resolves to the ConnectionState, also given to onConnectionStateChanged.
+ *
+ * With options.retry, a failed first connection (unreachable, or refused for a reason other
+ * than its credentials) is retried with the reconnect's backoff, each failure reported as
+ * CONNECTION_FAILED with info.attempt and info.retryIn (ms); the promise then resolves only
+ * at ACCESS_GRANTED, at ACCESS_DENIED (final), or with CONNECTION_CLOSED on disconnect().
  * @param {string} serverAddress
  * @param {string} token
  * @param {Record<string, unknown>} [properties]
+ * @param {{retry?: boolean}} [options]
  * @returns {Promise<ConnectionStateName>}
  */
-WebClient.prototype.connect = function (serverAddress, token, properties) {
+WebClient.prototype.connect = function (serverAddress, token, properties, options) {
   if (this._ws) return this._fail(new Error("already connected; disconnect() first"));
+  // A new login replaces an earlier one still waiting to retry.
+  clearTimeout(this._retryTimer);
+  this._settleFirst(ConnectionState.CONNECTION_CLOSED);
   /** @type {Record<string, unknown>} */
   var props = {};
   /** @type {string | null} */
@@ -155,7 +171,24 @@ WebClient.prototype.connect = function (serverAddress, token, properties) {
     : { token: String(token), properties: props };
   this._closing = false;
   this._attempt = 0;
-  return this._open(true);
+  this._everGranted = false;
+  this._retryFirst = !!(options && options.retry);
+  if (!this._retryFirst) return this._open(true);
+  var self = this;
+  return new Promise(function (resolve) {
+    self._connected = resolve;
+    self._open(true);
+  });
+};
+
+/**
+ * The end of a retried connect(): its promise resolves (once).
+ * @param {ConnectionStateName} state
+ */
+WebClient.prototype._settleFirst = function (state) {
+  var resolve = this._connected;
+  this._connected = null;
+  if (resolve) resolve(state);
 };
 
 /**
@@ -179,8 +212,15 @@ WebClient.prototype._open = function (first) {
       settled = true;
       if (state !== ConnectionState.ACCESS_GRANTED) {
         self._ws = null;
-        if (first || state === ConnectionState.ACCESS_DENIED) self._setState(state, message);
-        else self._retry();
+        var denied = state === ConnectionState.ACCESS_DENIED;
+        if (self._retryFirst && !self._everGranted && !denied && !self._closing) {
+          // A first connection retried: say so, how often, and when it tries next.
+          var wait = self._retry();
+          self._setState(state, message, { attempt: self._attempt, retryIn: wait });
+        } else if (first || denied) {
+          self._setState(state, message);
+          self._settleFirst(state);
+        } else self._retry();
       }
       resolve(state);
     }
@@ -201,9 +241,11 @@ WebClient.prototype._open = function (first) {
       if (!settled) {
         if (frame.type === "result" && frame.id === 0) {
           self._attempt = 0;
+          self._everGranted = true;
           self._snapshot(frame.data);
           settled = granted = true;
           self._setState(ConnectionState.ACCESS_GRANTED);
+          self._settleFirst(ConnectionState.ACCESS_GRANTED);
           resolve(ConnectionState.ACCESS_GRANTED);
         } else if (frame.type === "error" && frame.id === 0) {
           var denied = frame.data && frame.data.code === ErrorCode.AUTHENTICATION_FAILED;
@@ -224,21 +266,29 @@ WebClient.prototype._open = function (first) {
   });
 };
 
-/** Tries again after a randomised, growing wait (at most 4 s). */
+/**
+ * Tries again after a randomised, growing wait (at most 4 s).
+ * @returns {number} the wait, in milliseconds
+ */
 WebClient.prototype._retry = function () {
   var self = this;
   var wait = Math.min(4000, 250 * Math.pow(2, this._attempt++)) * (0.5 + Math.random() / 2);
   this._retryTimer = setTimeout(function () { if (!self._closing) self._open(false); }, wait);
+  return wait;
 };
 
 /**
  * @param {ConnectionStateName} state
  * @param {string} [message]
+ * @param {{attempt: number, retryIn: number}} [retrying]   a first connection being retried
  */
-WebClient.prototype._setState = function (state, message) {
+WebClient.prototype._setState = function (state, message, retrying) {
   this.state = state;
   // The seed reads info.State; the rest is ours.
-  this.onConnectionStateChanged.emit({ State: state, state: state, extension: this.extension, message: message || "" });
+  this.onConnectionStateChanged.emit({
+    State: state, state: state, extension: this.extension, message: message || "",
+    attempt: retrying ? retrying.attempt : 0, retryIn: retrying ? retrying.retryIn : 0
+  });
 };
 
 /** The connection is gone: what waited for it fails, and its calls end here. */
@@ -257,6 +307,7 @@ WebClient.prototype._lost = function () {
 WebClient.prototype.disconnect = function () {
   this._closing = true;
   clearTimeout(this._retryTimer);
+  this._settleFirst(ConnectionState.CONNECTION_CLOSED);
   const ws = this._ws;
   if (!ws) return Promise.resolve();
   return new Promise(function (resolve) {
