@@ -116,6 +116,24 @@ def _hash_passwords(text: str, station: dict[str, Any], generated: bool) -> str:
     return tomlkit.dumps(document)
 
 
+def _hash_codes(text: str) -> str:
+    """An imported station file with its relays' plain-text door codes replaced by their
+    hashes (``code_hashes``), comments kept: the card's copy is shredded, and the device keeps
+    no code in a form that opens the door."""
+    from intercom.station.unlock import hash_code
+
+    document = tomlkit.parse(text)
+    for relay in document.get("relays", []):
+        codes = [str(code) for code in relay.get("codes", [])]
+        if not codes:
+            continue
+        relay["code_hashes"] = [str(h) for h in relay.get("code_hashes", [])] + [
+            hash_code(code) for code in codes
+        ]
+        del relay["codes"]
+    return tomlkit.dumps(document)
+
+
 def _write(path: Path, data: dict[str, Any] | str) -> None:
     text = data if isinstance(data, str) else tomli_w.dumps(data)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -183,7 +201,7 @@ def run(boot: Path, config_dir: Path) -> Outcome:
     logins: list[str] = []
     if STATION_FILE in texts:
         station = tomllib.loads(texts[STATION_FILE])
-        _write(station_out, texts[STATION_FILE])
+        _write(station_out, _hash_codes(texts[STATION_FILE]))
         outcome.imported.append(STATION_FILE)
     elif not station_out.exists():
         station = default_station(_password())

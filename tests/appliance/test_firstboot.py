@@ -13,6 +13,7 @@ from intercom.exchange.auth import password_matches
 from intercom.exchange.config import is_password_hash, load_exchange_config
 from intercom.firstboot import run
 from intercom.station.config import load_station_config
+from intercom.station.unlock import code_matches
 
 GOOD = """\
 [station]
@@ -46,7 +47,10 @@ def test_a_valid_file_is_imported_with_its_own_secrets_and_removed(tmp_path: Pat
     assert outcome.imported == ["intercom.toml"] and outcome.errors == []
     assert not (boot / "intercom.toml").exists()  # FAT is readable by anyone: gone
     station = load_station_config(etc / "station.toml")
-    assert station.station.name == "Garden gate" and station.relays[0].codes == ["2468"]
+    assert station.station.name == "Garden gate" and station.relays[0].codes == []
+    # The door code is kept only as its hash: the device holds nothing that opens the door.
+    (code_hash,) = station.relays[0].code_hashes
+    assert code_matches(code_hash, "2468") and "2468" not in (etc / "station.toml").read_text()
     assert len(station.station.password) >= 16  # generated here, not shipped
     assert (etc / "station.toml").stat().st_mode & 0o777 == 0o640
     # The embedded exchange's directory is made to match, with fresh passwords, kept hashed.
