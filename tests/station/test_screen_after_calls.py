@@ -19,6 +19,7 @@ from intercom.station.config import load_station_config
 from intercom.station.screen import ScreenState, Shown
 from tests.conftest import Recorder
 from tests.station.test_station import answered, resident, station_config
+from tests.station.test_station import exchange as exchange  # the station tests' exchange
 
 pytestmark = pytest.mark.integration
 
@@ -27,15 +28,6 @@ CALL_SCREENS = {ScreenState.CALLING, ScreenState.IN_CALL, ScreenState.ON_HOLD}
 #: Short texts, so that every notice runs out within a second or two.
 SCREEN = {"greeting": "Please ring", "message_seconds": 1.0, "notice_seconds": 1.0}
 IDLE = Shown(ScreenState.IDLE, "Please ring", "")
-
-
-@pytest.fixture
-async def exchange(config_path: Any) -> AsyncIterator[Exchange]:
-    """A short ring timeout (no answer comes quickly) and a warning a second before the end."""
-    ex = Exchange.from_file(config_path(ring_timeout=1.0, call_warning=1.0))
-    await ex.start()
-    yield ex
-    await ex.stop()
 
 
 StationMaker = Callable[..., Awaitable[Station]]
