@@ -63,7 +63,8 @@ class Session:
     rejected: int = 0
     #: a sequential group's members still to ring, one at a time
     pending_members: list[str] = field(default_factory=list)
-    deadline: float | None = None  # when the conversation reaches its maximum duration
+    #: when the conversation reaches its maximum duration (the switch's ``timer_clock``)
+    deadline: float | None = None
     #: pending deadlines by name: route, ring, member, warn, end
     timers: dict[str, Timer] = field(default_factory=dict)
     listeners: dict[int, Endpoint] = field(default_factory=dict)

@@ -99,10 +99,6 @@ class Connection:
         broadcast((self.ws,), message)
 
 
-def send_many(endpoints: Iterable[Endpoint], message: str) -> None:
-    broadcast([ep.ws for ep in endpoints if isinstance(ep, Connection)], message)
-
-
 def send_event(endpoints: Iterable[Endpoint], kind: str, event: WireModel) -> None:
     """The switch's and the registry's outbox: each event encoded once, for everyone named."""
     sockets = [ep.ws for ep in endpoints if isinstance(ep, Connection)]

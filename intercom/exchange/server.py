@@ -95,7 +95,7 @@ class Wakeup:
         self.cancel()
         if when is None:
             return
-        delay = max(0.0, when - self.switch.clock())
+        delay = max(0.0, when - self.switch.timer_clock())
         self._handle = asyncio.get_running_loop().call_later(delay, self._tick)
         self._armed_for = when
 

@@ -65,13 +65,18 @@ class Switch:
         registry: ConnectionRegistry,
         outbox: Outbox,
         clock: Clock = time.time,
+        timer_clock: Clock = time.monotonic,
     ) -> None:
+        """``clock``: the wall clock, for the times calls are recorded with; ``timer_clock``:
+        the one deadlines are kept in, which never jumps (a Pi without a real-time clock steps
+        its wall clock by years at its first time sync: that must not end every call)."""
         self.directory = directory
         self.history = history
         self.settings = settings
         self.registry = registry
         self._out = outbox
         self.clock = clock
+        self.timer_clock = timer_clock
         self.timers = Timers()
         self.legs: dict[str, Leg] = {}
         #: the same legs by extension: whether one is busy is asked at every state change
@@ -81,12 +86,12 @@ class Switch:
     # ------------------------------------------------------------ driving
 
     def next_deadline(self) -> float | None:
-        """When the switch next wants ``tick()`` (its clock's time), or None."""
+        """When the switch next wants ``tick()`` (in ``timer_clock`` time), or None."""
         return self.timers.next_deadline()
 
     def tick(self) -> None:
         """Run every deadline that is due."""
-        self.timers.run_due(self.clock())
+        self.timers.run_due(self.timer_clock())
 
     # ------------------------------------------------------------ sending
 
@@ -172,12 +177,15 @@ class Switch:
             master_id=master_id,
         )
         self.sessions[s.id] = s
-        self.history.started(
-            HistoryStart(
-                s.id, s.started_at, s.direction, caller, dialed, dialed, caller,
-                call_type.value.title(),
-            )
-        )  # fmt: skip
+        try:
+            self.history.started(
+                HistoryStart(
+                    s.id, s.started_at, s.direction, caller, dialed, dialed, caller,
+                    call_type.value.title(),
+                )
+            )  # fmt: skip
+        except Exception:  # history must never keep a call from being made
+            log.exception("could not record the start of session %s", s.id)
         return s
 
     def _new_leg(self, ep: Endpoint, session: Session, role: Party) -> Leg:
@@ -281,7 +289,7 @@ class Switch:
         self._ring_members(s, members)
 
     def _ring_members(self, s: Session, members: list[str]) -> None:
-        rang = busy = False
+        rang = busy = capped = False
         while True:
             for number in members:
                 if self.is_busy(number):
@@ -291,8 +299,7 @@ class Switch:
                     if len(s.ringing) >= self.settings.max_ringing_legs:
                         # Each ringing leg costs the caller a peer connection (a door
                         # station's file descriptors and CPU): ring the first ones only.
-                        log.warning("call %s rings its first %d devices only", s.id,
-                                    self.settings.max_ringing_legs)  # fmt: skip
+                        capped = True
                         break
                     self._ring_endpoint(s, ep)
                     rang = True
@@ -300,6 +307,9 @@ class Switch:
                 break
             # Sequential group: the member was offline or busy, try the next one now.
             members = [s.pending_members.pop(0)]
+        if capped:
+            log.warning("call %s rings its first %d devices only", s.id,
+                        self.settings.max_ringing_legs)  # fmt: skip
         if not rang:
             if busy:
                 self.finish(s, S.BUSY, lambda leg: EndCause.BUSY, f"{s.callee} is busy")
@@ -309,14 +319,14 @@ class Switch:
             return
         if s.state is not S.RINGING:
             self._transition(s, S.RINGING)
-        now = self.clock()
+        now = self.timer_clock()
         if "ring" not in s.timers:  # a forward starts it again; the next member does not
             limit = self._ring_limit(s)
-            self.timers.start(s.timers, "ring", now + limit, lambda: self._ring_timeout(s))
+            self._at(s, "ring", now + limit, self._ring_timeout)
         if s.pending_members:
             assert s.route.member_timeout is not None
             next_at = now + s.route.member_timeout
-            self.timers.start(s.timers, "member", next_at, lambda: self._next_member(s))
+            self._at(s, "member", next_at, self._next_member)
 
     def _ring_endpoint(self, s: Session, ep: Endpoint) -> None:
         leg = self._new_leg(ep, s, Party.CALLEE)
@@ -349,27 +359,40 @@ class Switch:
 
     # -------------------------------------------------------- call timers
 
+    def _at(self, s: Session, name: str, when: float, step: Callable[[Session], None]) -> None:
+        """Run ``step(s)`` at ``when`` (the session's timer ``name``). A step that fails ends
+        its call with ERROR rather than leave it waiting for a timer that will never come."""
+
+        def run() -> None:
+            try:
+                step(s)
+            except Exception:
+                log.exception("the %s timer of session %s failed", name, s.id)
+                self.finish(s, S.ERROR, lambda leg: EndCause.ERROR, "internal error")
+
+        self.timers.start(s.timers, name, when, run)
+
     def _arm_duration(self, s: Session) -> None:
         limit = self.settings.max_call_duration
         if s.max_duration is not None:
             limit = min(limit, s.max_duration)
-        s.deadline = self.clock() + limit
+        s.deadline = self.timer_clock() + limit
         self._schedule_deadline(s)
 
     def _schedule_deadline(self, s: Session) -> None:
         """A warning ``call_warning`` seconds before the deadline (unless that is past
         already), and the end at the deadline."""
         assert s.deadline is not None
-        now, warning = self.clock(), self.settings.call_warning
+        now, warning = self.timer_clock(), self.settings.call_warning
         self.timers.stop(s.timers, "warn")
         if warning > 0 and s.deadline - warning >= now:
-            self.timers.start(s.timers, "warn", s.deadline - warning, lambda: self._warn(s))
-        self.timers.start(s.timers, "end", max(now, s.deadline), lambda: self._expire(s))
+            self._at(s, "warn", s.deadline - warning, self._warn)
+        self._at(s, "end", max(now, s.deadline), self._expire)
 
     def _warn(self, s: Session) -> None:
         if s.deadline is None or s.sm.is_final:
             return
-        left = round(max(0.0, s.deadline - self.clock()), 1)
+        left = round(max(0.0, s.deadline - self.timer_clock()), 1)
         for leg in s.legs():
             warning = TimeLeft(call_id=leg.call_id, seconds_left=left)
             self.send(leg.endpoint, "call.warning", warning)
@@ -381,7 +404,7 @@ class Switch:
         assert s.deadline is not None
         s.deadline += seconds
         self._schedule_deadline(s)
-        left = round(s.deadline - self.clock(), 1)
+        left = round(s.deadline - self.timer_clock(), 1)
         for each in s.legs():
             extended = TimeLeft(call_id=each.call_id, seconds_left=left)
             self.send(each.endpoint, "call.extended", extended)
@@ -422,7 +445,7 @@ class Switch:
         self.publish(s, "session.created")
         # Routing at the next tick, after the reply: the client knows the call id before its
         # first state.
-        self.timers.start(s.timers, "route", self.clock(), lambda: self._route(s))
+        self._at(s, "route", self.timer_clock(), self._route)
         self._update_status(ep.extension)
         return CallStarted(call_id=leg.call_id, session_id=s.id)
 
@@ -452,8 +475,8 @@ class Switch:
             leg.last_state = CallState.RINGING
             self.send(dev, "call.incoming", views.incoming_call(leg, self.directory))
         self._transition(s, S.RINGING)
-        ring_until = self.clock() + self.settings.ring_timeout
-        self.timers.start(s.timers, "ring", ring_until, lambda: self._ring_timeout(s))
+        ring_until = self.timer_clock() + self.settings.ring_timeout
+        self._at(s, "ring", ring_until, self._ring_timeout)
         return CallSetUp(session_id=s.id)
 
     def accept(self, ep: Endpoint, call_id: str) -> None:
@@ -467,9 +490,11 @@ class Switch:
         for other in list(s.ringing.values()):
             self._end_leg(other, CallState.COMPLETED, EndCause.ANSWERED_ELSEWHERE)
         if s.click_to_call is not None:
-            # First half of click-to-call answered: this device becomes the caller.
+            # First half of click-to-call answered: this device becomes the caller, and the
+            # callee gets a whole ring timeout of its own.
             s.caller_leg = leg
             s.click_to_call = None
+            self.timers.stop(s.timers, "ring")
             self._leg_state(leg, CallState.RINGING)
             self._route(s)
             return

@@ -37,16 +37,20 @@ class ExchangeLink:
         self._log = log_event
         self._commit = commit
         self.online = asyncio.Event()
+        self._denied = asyncio.Event()  # the exchange refused the login (at any time)
         #: Failed attempts so far at reaching the exchange the first time (0: not retrying).
         self.attempt = 0
         client.onConnectionStateChanged(self._changed)
 
     async def connect(self) -> None:
-        """Connect, the client retrying until the exchange answers (and reconnecting after).
+        """Stay connected for as long as the station runs: the client retries until the
+        exchange answers, and reconnects after a loss.
 
-        Refused credentials end the client's retries; the station still tries again now and
-        then, since the exchange's directory may be fixed while it waits."""
+        Refused credentials end the client's own tries, at the first login or at a reconnect
+        (the station's password changed on the exchange): the station still tries again now
+        and then, since the exchange's directory may be fixed while it waits."""
         while True:
+            self._denied.clear()
             st = self._settings()
             if st.token:
                 state = await self.client.connect(st.exchange, st.token, retry=True)
@@ -54,13 +58,17 @@ class ExchangeLink:
                 state = await self.client.connect(
                     st.exchange, st.extension, password=st.password, retry=True
                 )
-            if state is not ConnectionState.ACCESS_DENIED:
-                return  # logged in, or stopped by disconnect()
+            if state is ConnectionState.ACCESS_GRANTED:
+                await self._denied.wait()  # until a reconnect is refused
+            elif state is not ConnectionState.ACCESS_DENIED:
+                return  # stopped by disconnect()
             log.error("the exchange refused this station's credentials")
             await asyncio.sleep(DENIED_RETRY_DELAY)
 
     def _changed(self, info: ConnectionInfo) -> None:
         self.attempt = info.attempt
+        if info.state is ConnectionState.ACCESS_DENIED:
+            self._denied.set()
         if info.state is ConnectionState.ACCESS_GRANTED:
             self.online.set()
             self._log("online")

@@ -70,14 +70,22 @@ class DoorActions:
         self._hangup_timer: asyncio.TimerHandle | None = None
 
     def reconfigure(self, config: StationConfig) -> None:
-        """Codes and unlock settings from a reloaded configuration, at once."""
-        self.policy.codes = door_codes(config)
+        """Codes and unlock settings from a reloaded configuration, at once: the codes of the
+        relays running now (one the file adds needs a restart; until then its code must not
+        reach a relay that does not exist)."""
+        running = self.hardware.relays
+        self.policy.codes = {
+            relay: codes for relay, codes in door_codes(config).items() if relay in running
+        }
         self.policy.max_wrong = config.unlock.max_wrong
         self.policy.lockout_seconds = config.unlock.lockout
         self.policy.max_lockout_seconds = config.unlock.max_lockout
         self.hangup_after_unlock = config.calls.hangup_after_unlock
 
     def close(self) -> None:
+        if self._hangup_timer is not None:  # nothing fires after the station has stopped
+            self._hangup_timer.cancel()
+            self._hangup_timer = None
         self.policy.close()
 
     # ----------------------------------------------------------------- calls

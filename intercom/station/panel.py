@@ -81,7 +81,7 @@ class Panel:
         if renderer is not None:
             try:
                 renderer.draw(self.screen.lines())
-            except OSError:
+            except Exception:  # a broken panel must not stop the screen's timers for good
                 log.exception("cannot draw the screen")
 
     async def refresh(self, when_expired: Callable[[], None]) -> None:

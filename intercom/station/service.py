@@ -79,7 +79,7 @@ async def serve_station(
     finally:
         notifier.stopping()
         watchdog.cancel()
-        for sig in (signal.SIGUSR2, signal.SIGHUP):
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGUSR2, signal.SIGHUP):
             loop.remove_signal_handler(sig)
         pid_file.unlink(missing_ok=True)
         await station.stop()

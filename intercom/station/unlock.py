@@ -172,9 +172,6 @@ class UnlockPolicy:
             self._db.execute("UPDATE lockout SET locked_until = ?", (until,))
         return float(until)
 
-    def wrong_count(self) -> int:
-        return int(self._db.execute("SELECT wrong FROM lockout").fetchone()[0])
-
     def digit(self, key: str, counts: bool) -> Decision:
         """One key of an entry; ``counts`` is False for digits that may not enter a code
         (``dtmf_refusal``): those are refused and leave the entry as it was."""

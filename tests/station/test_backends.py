@@ -31,6 +31,21 @@ def test_every_configurable_screen_has_a_factory() -> None:
     assert set(SCREENS) == set(kinds)
 
 
+def test_every_configurable_camera_audio_device_and_echo_canceller_has_a_factory() -> None:
+    """The names the configuration accepts and the factories' names are one list each."""
+    from intercom.media.audio import AUDIO_DEVICES
+    from intercom.media.camera import CAMERAS
+    from intercom.media.echo import ECHO_CANCELLERS
+    from intercom.station.config import AudioConfig
+
+    def names(model: Any, field: str) -> set[str]:
+        return set(model.model_fields[field].annotation.__args__)
+
+    assert set(CAMERAS) == names(StationSettings, "camera")
+    assert set(AUDIO_DEVICES) | {"auto"} == names(AudioConfig, "kind")  # auto: by the pins
+    assert set(ECHO_CANCELLERS) == names(AudioConfig, "echo_canceller")
+
+
 def test_screens_by_kind(tmp_path: Path) -> None:
     png = screen_for(ScreenConfig(kind="png", path="screen.png"), tmp_path)
     assert isinstance(png, PngScreen) and png.path == tmp_path / "screen.png"

@@ -56,3 +56,43 @@ async def test_station_comes_online_when_its_exchange_starts_after_it(
         await s.stop()
         if exchange is not None:
             await exchange.stop()
+
+
+async def test_a_refused_reconnect_is_tried_again_once_the_exchange_is_fixed(
+    config_path: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The station's password changed on the exchange while it was online: its reconnect is
+    refused, and it keeps trying (now and then) until the exchange takes it again."""
+    import tomllib
+
+    import tomli_w
+
+    from intercom.station import connection
+
+    monkeypatch.setattr(connection, "DENIED_RETRY_DELAY", 0.05)
+    path = config_path()
+    exchange = Exchange.from_file(path)
+    await exchange.start()
+    s = Station(
+        load_station_config(station_config(tmp_path, exchange.port)),
+        tmp_path / "station.toml",
+        pin_factory=MockFactory(),
+    )
+    s.client.backoff_base, s.client.backoff_cap = 0.02, 0.1
+    await s.start()
+    original = path.read_text()
+    try:
+        await s.wait_until(s.online.is_set)
+        changed = tomllib.loads(original)
+        for ext in changed["extensions"]:
+            if ext["number"] == "100":
+                ext["password"] = "changed-on-the-exchange"
+        path.write_text(tomli_w.dumps(changed))
+        assert exchange.reload()  # the station's connection is closed, its login refused
+        await s.wait_until(lambda: not s.online.is_set())
+        path.write_text(original)
+        assert exchange.reload()
+        await s.wait_until(s.online.is_set, timeout=30)  # back, without a restart
+    finally:
+        await s.stop()
+        await exchange.stop()

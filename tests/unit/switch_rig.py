@@ -144,6 +144,7 @@ class Rig:
             self.registry,
             self.deliver,
             clock=self.clock,
+            timer_clock=self.clock,
         )
         self.relay = Relay(self.switch)
         self.supervisor = Supervisor(self.switch, self.relay)

@@ -86,3 +86,27 @@ def test_only_a_conversation_can_be_extended() -> None:
     with pytest.raises(ProtocolError) as refused:
         rig.switch.extend(door, out, 30)
     assert refused.value.code == ErrorCode.INAPPROPRIATE_COMMAND
+
+
+def test_a_wall_clock_step_ends_no_call_and_rings_no_timeout() -> None:
+    """A Pi without a real-time clock steps its wall clock by years at its first time sync;
+    deadlines are kept in a clock that never jumps, so ringing and talking go on."""
+    rig = Rig(max_call_duration=60.0, ring_timeout=30.0)
+    wall = [rig.clock.now]
+    rig.switch.clock = lambda: wall[0]  # the wall clock, apart from the timers' clock
+    door, flat = rig.login("100"), rig.login("201")
+    caller, callee = rig.login("202"), rig.login("203")
+    talking, _ = rig.talking(door, flat)
+    ringing = rig.call(caller, "203")
+    wall[0] += 10 * 365 * 86400.0  # ten years later, all at once
+    rig.advance(0)
+    assert door.state(talking) is CallState.IN_CALL
+    assert caller.state(ringing) is CallState.RINGING and callee.incoming() is not None
+    rig.advance(29.9)
+    assert caller.state(ringing) is CallState.RINGING
+    rig.advance(0.1)
+    assert caller.end_cause(ringing) is EndCause.NO_ANSWER
+    rig.advance(29.9)
+    assert door.state(talking) is CallState.IN_CALL
+    rig.advance(0.1)
+    assert door.end_cause(talking) is EndCause.MAX_DURATION

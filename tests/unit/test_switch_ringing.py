@@ -7,7 +7,7 @@ import pytest
 
 from intercom.protocol.enums import CallState, CallType, EndCause, SessionState
 from intercom.protocol.errors import ErrorCode, ProtocolError
-from intercom.protocol.events import PeerChange
+from intercom.protocol.events import IncomingCall, PeerChange
 from intercom.protocol.records import ErrorRecord, SessionRecord
 from tests.unit.switch_rig import START, Rig
 
@@ -191,3 +191,19 @@ def test_monitors_see_each_state_and_the_history_row_closes() -> None:
     [row] = rig.store.rows.values()
     assert row["state"] == "CALLERHUNGUP"
     assert (row["ring"], row["talk"]) == (pytest.approx(2.0), pytest.approx(10.0))
+
+
+def test_a_failing_timer_step_ends_its_call_instead_of_leaving_it_stuck(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rig = Rig()
+    door, flat = rig.login("100"), rig.login("201")
+
+    def broken(s: object) -> None:
+        raise RuntimeError("routing failed")
+
+    monkeypatch.setattr(rig.switch, "_route", broken)
+    call_id = rig.call(door, "201")
+    assert door.end_cause(call_id) is EndCause.ERROR
+    assert not rig.switch.sessions and rig.switch.next_deadline() is None
+    assert flat.all("call.incoming", IncomingCall) == []

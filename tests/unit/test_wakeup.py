@@ -15,7 +15,8 @@ EARLY = 0.001
 
 
 class StubSwitch:
-    """A switch's driving surface: deadlines in wall-clock time, and ticks recorded."""
+    """A switch's driving surface: deadlines in its timer clock's time (monotonic), and
+    ticks recorded."""
 
     def __init__(self, *deadlines: float) -> None:
         self.deadlines = sorted(deadlines)
@@ -23,14 +24,14 @@ class StubSwitch:
         self.ticked = asyncio.Event()
         self.fail = False
 
-    def clock(self) -> float:
-        return time.time()
+    def timer_clock(self) -> float:
+        return time.monotonic()
 
     def next_deadline(self) -> float | None:
         return self.deadlines[0] if self.deadlines else None
 
     def tick(self) -> None:
-        now = self.clock()
+        now = self.timer_clock()
         self.ticks.append(now)
         # A loop timer may fire a clock resolution early: the switch would find nothing due
         # and ask again; the stub counts that tick as the deadline's.
@@ -48,7 +49,7 @@ async def next_tick(switch: StubSwitch) -> float:
 
 
 async def test_ticks_at_each_deadline_then_rests() -> None:
-    start = time.time()
+    start = time.monotonic()
     switch = StubSwitch(start + 0.02, start + 0.05)
     wakeup = Wakeup(switch)  # type: ignore[arg-type]
     wakeup.rearm()
@@ -59,13 +60,13 @@ async def test_ticks_at_each_deadline_then_rests() -> None:
 
 
 async def test_rearming_for_the_same_deadline_keeps_the_one_timer() -> None:
-    switch = StubSwitch(time.time() + 60)
+    switch = StubSwitch(time.monotonic() + 60)
     wakeup = Wakeup(switch)  # type: ignore[arg-type]
     wakeup.rearm()
     armed = wakeup._handle
     wakeup.rearm()
     assert wakeup._handle is armed
-    switch.deadlines.insert(0, time.time() + 30)  # an earlier deadline replaces it
+    switch.deadlines.insert(0, time.monotonic() + 30)  # an earlier deadline replaces it
     wakeup.rearm()
     assert wakeup._handle is not armed and armed is not None and armed.cancelled()
     wakeup.cancel()
@@ -75,7 +76,7 @@ async def test_a_failing_timer_is_logged_and_the_next_still_runs(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.ERROR)
-    start = time.time()
+    start = time.monotonic()
     switch = StubSwitch(start + 0.01, start + 0.03)
     switch.fail = True
     wakeup = Wakeup(switch)  # type: ignore[arg-type]
