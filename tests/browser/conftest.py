@@ -66,7 +66,14 @@ def exchange_config(tmp_path: Path, **settings: Any) -> Path:
 
 
 @pytest.fixture
-async def door(tmp_path: Path) -> AsyncIterator[Door]:
+def bell_target() -> str:
+    """Who the door's bell rings: Flat 1 (201) holds the door privilege; a test parametrizes
+    this to ring a login without it (203)."""
+    return "201"
+
+
+@pytest.fixture
+async def door(tmp_path: Path, bell_target: str) -> AsyncIterator[Door]:
     exchange = Exchange.from_file(exchange_config(tmp_path))
     await exchange.start()
     assert exchange.certificate is not None
@@ -83,7 +90,7 @@ async def door(tmp_path: Path) -> AsyncIterator[Door]:
                     "data_dir": str(tmp_path / "station"),
                     "camera": "none",
                 },
-                "bells": [{"id": 1, "pin": 17, "target": "201"}],
+                "bells": [{"id": 1, "pin": 17, "target": bell_target}],
                 "relays": [{"name": "door", "pin": 27, "pulse": 1.0, "codes": ["1234"]}],
                 # Long enough that the test goes on to hold and hang up itself.
                 "calls": {"hangup_after_unlock": 60.0},

@@ -21,6 +21,40 @@ DOOR_VIDEO_FRAMES = """() => {
 }"""
 
 
+# The audio sender of the page's one peer connection with the door (null: no track yet).
+PEER_AUDIO = """() => {
+    const peers = Object.values(window.intercomApp.current().media.peers);
+    if (peers.length !== 1 || !peers[0].audio) return 'no peer';
+    const track = peers[0].audio.sender.track;
+    return track ? (track.enabled ? 'enabled' : 'disabled') : null;
+}"""
+PEER_DTMF_SENDERS = "() => window.intercomApp.current().media.dtmfSenders().length"
+
+# getUserMedia for audio held back until the test calls window.releaseMicrophone(): a
+# resident who has not yet answered the browser's permission prompt.
+HELD_MICROPHONE = """
+    window.microphoneAsked = 0;
+    const realGetUserMedia = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+    let release;
+    const answered = new Promise(resolve => { release = resolve; });
+    window.releaseMicrophone = () => release();
+    navigator.mediaDevices.getUserMedia = constraints => {
+        if (!constraints || !constraints.audio) return realGetUserMedia(constraints);
+        window.microphoneAsked += 1;
+        return answered.then(() => realGetUserMedia(constraints));
+    };
+"""
+
+# getUserMedia for audio refused, as when the resident blocks the microphone.
+REFUSED_MICROPHONE = """
+    const realGetUserMedia = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+    navigator.mediaDevices.getUserMedia = constraints =>
+        constraints && constraints.audio
+            ? Promise.reject(new DOMException("Permission denied", "NotAllowedError"))
+            : realGetUserMedia(constraints);
+"""
+
+
 async def frames_advance(page: Page, count: int = 10) -> int:
     """Wait until the door video shows ``count`` more frames; return the frame count."""
     before = await page.evaluate(DOOR_VIDEO_FRAMES)
@@ -72,20 +106,22 @@ async def test_answer_the_door_unlock_reply_hold_and_history(
     await frames_advance(page)
     await until(lambda: speaker.loud_frames > 0)  # now the door hears the resident
 
-    # Unlock: the code goes as RFC 4733 DTMF from the page's RTCDTMFSender.
+    # Unlock: this login holds the door privilege, so the button sends the unlock command
+    # (one signalling request), with no code and no RFC 4733 digits.
     assert not door.relay_active()
     await page.click("#unlock")
-    await page.fill("#code-input", "1234")
-    await page.click("#code-send")
     await door.station.wait_until(door.relay_active)
     unlocks = door.events("unlock")
-    assert len(unlocks) == 1 and unlocks[0]["how"] == "dtmf-rtp"
-    await page.wait_for_selector("#call-note:has-text('Door code sent.')")
+    assert len(unlocks) == 1 and unlocks[0]["how"] == "command"
+    await page.wait_for_selector("#call-note:has-text('Door unlock sent.')")
+    assert await page.is_hidden("#code-dialog")
 
-    # The keypad sends single digits; the resident's own camera is shown and sent.
+    # The keypad sends single digits as RFC 4733 where negotiated; the resident's own camera
+    # is shown and sent.
     await page.click("#keypad-toggle")
     await page.click('#keypad button[data-key="5"]')
     await page.wait_for_selector("#call-note:has-text('Sent 5')")
+    assert await page.evaluate(PEER_DTMF_SENDERS) == 1
     await page.click("#camera")
     await page.wait_for_function(
         "() => document.getElementById('own-video').videoWidth > 0", timeout=10_000
@@ -118,6 +154,74 @@ async def test_answer_the_door_unlock_reply_hold_and_history(
     await page.wait_for_selector("#history tbody tr", timeout=10_000)
     first_row = await page.locator("#history tbody tr").first.all_text_contents()
     assert "Front door" in first_row[0] and "Answered" in first_row[0]
+
+
+async def test_door_video_plays_while_the_microphone_prompt_is_unanswered(
+    door: Door, context: BrowserContext
+) -> None:
+    await context.grant_permissions(["microphone", "camera"])
+    await context.add_init_script(HELD_MICROPHONE)
+    page = await context.new_page()
+    await log_in(page, door.exchange.web_url, "201")
+
+    door.press_bell()
+    await call_state(page, "RINGING")
+    # The prompt is open and stays so: the door's offer is answered anyway, and its picture
+    # plays (with the old order, waiting on getUserMedia, no frame would ever come).
+    await frames_advance(page)
+    assert await page.evaluate("window.microphoneAsked") == 1
+    assert await page.evaluate(PEER_AUDIO) is None  # answered with no microphone in it
+
+    # The prompt is answered: the microphone goes into the same connection, gated while ringing.
+    speaker = door.station.speaker
+    assert isinstance(speaker, CountingAudioSink)
+    heard_before = speaker.frames
+    await page.evaluate("window.releaseMicrophone()")
+    await page.wait_for_function(f"() => ({PEER_AUDIO})() === 'disabled'", timeout=10_000)
+    await until(lambda: speaker.frames > heard_before + 25)
+    assert speaker.loud_frames == 0
+    await frames_advance(page)  # no renegotiation broke the picture
+
+    station_call = door.station.call
+    assert station_call is not None
+    await page.click("#answer")
+    await call_state(page, "IN_CALL")
+    await door.station.wait_until(lambda: station_call.state is CallState.IN_CALL)
+    assert await page.evaluate(PEER_AUDIO) == "enabled"
+    await until(lambda: speaker.loud_frames > 0)  # the door hears the resident
+
+
+@pytest.mark.parametrize("bell_target", ["203"])  # Flat 3: no door privilege
+async def test_refused_microphone_and_unlock_with_the_code_over_signalling(
+    door: Door, context: BrowserContext
+) -> None:
+    await context.grant_permissions(["camera"])
+    await context.add_init_script(REFUSED_MICROPHONE)
+    page = await context.new_page()
+    await log_in(page, door.exchange.web_url, "203")
+
+    door.press_bell()
+    await call_state(page, "RINGING")
+    await frames_advance(page)  # the picture plays without the microphone
+    await page.wait_for_selector("#call-note:has-text('Microphone off: Permission denied')")
+
+    station_call = door.station.call
+    assert station_call is not None
+    await page.click("#answer")
+    await call_state(page, "IN_CALL")
+    await door.station.wait_until(lambda: station_call.state is CallState.IN_CALL)
+    await page.wait_for_selector("#call-note:has-text('Microphone off')")
+    await frames_advance(page)
+
+    # No door privilege: the button asks for the code and sends it in one signalling request.
+    assert not door.relay_active()
+    await page.click("#unlock")
+    await page.fill("#code-input", "1234")
+    await page.click("#code-send")
+    await door.station.wait_until(door.relay_active)
+    unlocks = door.events("unlock")
+    assert len(unlocks) == 1 and unlocks[0]["how"] == "dtmf-signalling"
+    await page.wait_for_selector("#call-note:has-text('Door code sent.')")
 
 
 async def test_wrong_password_is_told_and_nothing_else_opens(

@@ -90,6 +90,12 @@ export function Call(client, number, callType, incoming) {
   this.onRemoteStream = makeEvent("onRemoteStream");
   /** @type {OzEvent<[peer: string]>} */
   this.onMediaConnected = makeEvent("onMediaConnected");
+  /**
+   * The microphone's permission prompt was answered: the page got one (the call hears it once
+   * answered) or not (`error` says why; the door's video plays either way).
+   * @type {OzEvent<[available: boolean, error: string | null]>}
+   */
+  this.onMicrophoneChanged = makeEvent("onMicrophoneChanged");
   this.media = client.mediaEnabled ? new CallMedia(this) : null;
 }
 

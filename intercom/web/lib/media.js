@@ -78,7 +78,11 @@ CallMedia.prototype.post = function (job) {
   return this.queue;
 };
 
-/** @returns {Promise<MediaStreamTrack | null>} null when the page may not use one */
+/**
+ * Asks for the microphone once. When it comes it is gated first (applyGates), then put into
+ * every peer answered before it came; the call hears of it either way (onMicrophoneChanged).
+ * @returns {Promise<MediaStreamTrack | null>} null when the page may not use one
+ */
 CallMedia.prototype.microphone = function () {
   var self = this;
   if (!this.micPromise) {
@@ -88,14 +92,33 @@ CallMedia.prototype.microphone = function () {
         self.mic = stream.getAudioTracks()[0] || null;
         if (self.closed && self.mic) self.mic.stop();
         self.applyGates();
+        self.attachMicrophone();
+        if (!self.closed) self.call.onMicrophoneChanged.emit(!!self.mic, null);
         return self.mic;
       })
       .catch(function (e) {
         self.call.microphoneError = String(e && e.message || e);
+        if (!self.closed) self.call.onMicrophoneChanged.emit(false, self.call.microphoneError);
         return null;
       });
   }
   return this.micPromise;
+};
+
+/**
+ * Puts the microphone into the audio senders that have no track yet: the peers answered
+ * before the permission prompt was. replaceTrack needs no renegotiation (the audio was
+ * answered sendrecv), and the track is already gated, so a ringing call still hears nothing.
+ */
+CallMedia.prototype.attachMicrophone = function () {
+  var self = this, mic = this.mic;
+  if (!mic || this.closed) return;
+  Object.keys(this.peers).forEach(function (id) {
+    var audio = self.peers[id].audio;
+    if (audio && !audio.sender.track) {
+      audio.sender.replaceTrack(mic).catch(function (e) { console.error("microphone to " + id, e); });
+    }
+  });
 };
 
 CallMedia.prototype.applyGates = function () {
@@ -240,34 +263,45 @@ CallMedia.prototype.handleSignal = function (peerId, kind, sdp) {
  */
 CallMedia.prototype.answer = function (peer, sdp, fresh) {
   var self = this, pc = peer.pc;
-  // Early media: answer at once with the microphone attached but disabled, so that
-  // answering the call later only enables it, with no new negotiation.
-  /** @type {Promise<Array<MediaStreamTrack | null>>} */
-  var ready = fresh ? Promise.all([self.microphone(), self.cameraTrack()]) : Promise.resolve([null, null]);
-  return ready.then(function (tracks) {
-    return pc.setRemoteDescription({ type: "offer", sdp: sdp }).then(function () {
-      if (!fresh) return;
-      /** @type {Promise<void>[]} */
-      var work = [];
-      pc.getTransceivers().forEach(function (t) {
-        var kind = t.receiver.track.kind;
-        if (kind === "audio" && !peer.audio) {
-          peer.audio = t;
-          if (tracks[0]) work.push(t.sender.replaceTrack(tracks[0]));
-          t.direction = tracks[0] ? "sendrecv" : "recvonly";
-        } else if (kind === "video" && !peer.video) {
-          peer.video = t;
-          if (tracks[1]) work.push(t.sender.replaceTrack(tracks[1]));
-          // sendrecv even without a camera yet: attachCamera() then needs no renegotiation
-          t.direction = "sendrecv";
-        }
-      });
-      return Promise.all(work);
+  // Early media that waits on no permission prompt: the offer is answered at once, audio and
+  // video sendrecv with whatever tracks there are now (often none). The microphone, disabled
+  // until the call is answered, and the camera are put in with replaceTrack when they come,
+  // with no new negotiation; the door's picture plays meanwhile.
+  if (fresh) this.microphone(); // attaches itself to this peer when the prompt is answered
+  return pc.setRemoteDescription({ type: "offer", sdp: sdp }).then(function () {
+    if (!fresh) return;
+    /** @type {Promise<void>[]} */
+    var work = [];
+    pc.getTransceivers().forEach(function (t) {
+      var kind = t.receiver.track.kind;
+      if (kind === "audio" && !peer.audio) {
+        peer.audio = t;
+        if (self.mic) work.push(t.sender.replaceTrack(self.mic));
+        t.direction = "sendrecv";
+      } else if (kind === "video" && !peer.video) {
+        peer.video = t;
+        t.direction = "sendrecv";
+      }
     });
+    return Promise.all(work);
   }).then(function () { return pc.createAnswer(); })
     .then(function (answer) { return pc.setLocalDescription(answer); })
     .then(function () { return waitGathered(pc); })
-    .then(function () { return self.sendLocal(peer, "answer"); });
+    .then(function () { return self.sendLocal(peer, "answer"); })
+    .then(function () { if (fresh) self.attachCameraTo(peer); });
+};
+
+/**
+ * The camera, if this call has one, into a peer answered without it (opening it may prompt).
+ * @param {Peer} peer
+ */
+CallMedia.prototype.attachCameraTo = function (peer) {
+  var self = this;
+  this.cameraTrack().then(function (track) {
+    var video = peer.video;
+    if (!track || !video || video.sender.track || self.peers[peer.id] !== peer) return;
+    return video.sender.replaceTrack(track);
+  }).catch(function (e) { console.error("camera to " + peer.id, e); });
 };
 
 /** @param {string} peerId */
