@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -31,7 +30,7 @@ from . import ice, patches
 from .audio import AudioSink, CountingAudioSink, GatedTrack, GeneratedAudioTrack
 from .camera import CameraSource
 from .displays import Display, NullDisplay
-from .dtmf import GoertzelDetector, Rfc4733Receiver, RtpDtmfSender
+from .dtmf import GoertzelDetector, Rfc4733Receiver, RtpDtmfSender, choose_telephone_event
 from .echo import EchoCancelledMicrophone, EchoCanceller, TeeSink
 
 log = logging.getLogger(__name__)
@@ -390,12 +389,12 @@ class CallMedia:
 
     # ----------------------------------------------------------------- DTMF
 
-    def _telephone_event_pt(self, peer: Peer) -> int | None:
+    def _telephone_event(self, peer: Peer) -> tuple[int, int] | None:
+        """(payload type, clock rate) of the telephone-event the far end accepts, if any."""
         description = peer.pc.remoteDescription
-        if description is None:
+        if description is None or peer.audio is None:
             return None
-        match = re.search(r"a=rtpmap:(\d+) telephone-event/48000", description.sdp)
-        return int(match.group(1)) if match else None
+        return choose_telephone_event(description.sdp, peer.audio.mid)
 
     async def send_dtmf_rtp(self, digits: str, timeout: float = 10.0) -> None:
         """RFC 4733 telephone-events to every connected party (normally the one answered).
@@ -404,10 +403,11 @@ class CallMedia:
             await self.connected.wait()
         sent = False
         for peer in list(self.peers.values()):
-            pt = self._telephone_event_pt(peer)
-            if pt is None or peer.audio is None:
+            event = self._telephone_event(peer)
+            if event is None or peer.audio is None:
                 continue
-            await RtpDtmfSender(peer.audio.sender, pt).send(digits)
+            payload_type, clock_rate = event
+            await RtpDtmfSender(peer.audio.sender, payload_type, clock_rate).send(digits)
             sent = True
         if not sent:
             raise RuntimeError("no party negotiated telephone-event")

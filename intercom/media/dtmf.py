@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 from aiortc import RTCRtpSender
 from aiortc.rtp import RtpPacket
+from aiortc.sdp import SessionDescription
 
 from .audio import DTMF_FREQUENCIES
 
@@ -42,8 +43,17 @@ def build_event(key: str, end: bool, duration: int, volume: int = 10) -> bytes:
 
 
 class Rfc4733Receiver:
-    """Turns telephone-event packets into one digit per event (events are keyed by their RTP
-    timestamp; the end packet is sent three times and a start may be lost)."""
+    """Turns telephone-event packets into one digit per event, at any clock rate.
+
+    An event is named by its RTP timestamp, which every packet of it repeats (RFC 4733
+    §2.5.1.2), and reported on its first end packet: later ends of the same event (sent three
+    times, or retransmitted) are dropped, and an end whose start packets were lost still counts.
+    The duration field is never read. That makes 8000 and 48000 Hz alike (durations are in the
+    clock's units) and makes harmless the end packets Chromium sends at 8000 Hz with a wrong or
+    zero duration."""
+
+    #: ended events remembered per receiver; far more than can be in flight at once
+    MEMORY = 64
 
     def __init__(self, on_digit: Callable[[str], None]) -> None:
         self._on_digit = on_digit
@@ -57,15 +67,41 @@ class Rfc4733Receiver:
         if key in self._done:
             return
         self._done[key] = None
-        if len(self._done) > 64:
+        if len(self._done) > self.MEMORY:
             self._done.pop(next(iter(self._done)))
         self._on_digit(event.key)
+
+
+def choose_telephone_event(sdp: str, mid: str | None = None) -> tuple[int, int] | None:
+    """The (payload type, clock rate) to send telephone-events with, from the far end's SDP.
+
+    Of the telephone-events the audio section lists, the one at the clock of the audio codec
+    (the first other codec listed) wins, as in libwebrtc: Opus gets 48000, PCMU or G.722 get
+    8000. Otherwise the first one listed: an answer from Firefox carries /8000 alone."""
+    for media in SessionDescription.parse(sdp).media:
+        if media.kind != "audio" or (mid is not None and media.rtp.muxId != mid):
+            continue
+        events = [
+            (c.payloadType, c.clockRate)
+            for c in media.rtp.codecs
+            if c.mimeType.lower() == "audio/telephone-event" and c.payloadType is not None
+        ]
+        if not events:
+            return None
+        audio = [c.clockRate for c in media.rtp.codecs if c.mimeType.lower() not in _NOT_AUDIO]
+        return next((e for e in events if audio and e[1] == audio[0]), events[0])
+    return None
+
+
+#: codecs in an audio section that do not carry the voice
+_NOT_AUDIO = {"audio/telephone-event", "audio/cn", "audio/red", "audio/rtx"}
 
 
 class RtpDtmfSender:
     """Sends digits as RFC 4733 packet trains next to a call's audio, like a browser's
     ``RTCDTMFSender``. It uses its own SSRC (aiortc keeps the audio sequence private), which
-    receivers route by the MID header extension."""
+    receivers route by the MID header extension. Durations and timestamps count in the
+    negotiated event clock (8000 or 48000 Hz)."""
 
     def __init__(self, sender: RTCRtpSender, payload_type: int, clock_rate: int = 48000) -> None:
         self._sender = sender

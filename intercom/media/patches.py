@@ -4,9 +4,10 @@
    encodes itself, so a passthrough track (hardware H.264) would make a new or recovering viewer
    wait up to a whole GOP. We forward the request to ``track.request_keyframe()``.
 2. RFC 4733 telephone-events: aiortc neither negotiates nor parses them. We add
-   ``telephone-event/48000`` (only the Opus clock: offering 8000 too makes Chromium pick it and
-   send malformed end packets) and take those packets out of the receive path before the
-   jitter buffer, handing each one to the receiver's ``dtmf_handler``.
+   ``telephone-event`` at both clocks, 48000 (Opus's, what Chromium sends with Opus) and 8000
+   (the only one Firefox, SIP phones and gateways know), on payload types aiortc does not use,
+   and take those packets out of the receive path before the jitter buffer, handing each one
+   to the receiver's ``dtmf_handler`` (which copes with either clock, see ``dtmf.py``).
 
 3. aioice starts its consent-freshness task when ICE completes, even when the connection was
    closed in the meantime (a call rejected or hung up while ICE finished); that task then lives
@@ -47,7 +48,11 @@ from aiortc.rtp import RtpPacket
 SUPPORTED_AIORTC = ("1.16.",)
 SUPPORTED_AIOICE = ("0.13.",)
 TELEPHONE_EVENT = "audio/telephone-event"
-TELEPHONE_EVENT_PT = 126
+#: payload type of telephone-event by clock rate; the offer lists them in this order. 126 for
+#: 48000 is what earlier versions offered (re-offers keep their payload types); both lie above
+#: every payload type aiortc assigns itself (96..102), as BUNDLE needs them unique.
+TELEPHONE_EVENT_PTS = {48000: 126, 8000: 127}
+TELEPHONE_EVENT_PT = TELEPHONE_EVENT_PTS[48000]
 
 AUDIO_PREFETCH_FRAMES = 2
 
@@ -160,16 +165,19 @@ def install() -> None:
         return
     _check_versions()
     _wrap(RTCRtpSender, "_send_keyframe", _send_keyframe)  # 1
-    if not any(c.mimeType == TELEPHONE_EVENT for c in CODECS["audio"]):  # 2
-        CODECS["audio"].append(
-            RTCRtpCodecParameters(
-                mimeType=TELEPHONE_EVENT,
-                clockRate=48000,
-                channels=1,
-                payloadType=TELEPHONE_EVENT_PT,
-                parameters={"0-15": None},
+    for clock_rate, payload_type in TELEPHONE_EVENT_PTS.items():  # 2
+        if not any(
+            c.mimeType == TELEPHONE_EVENT and c.clockRate == clock_rate for c in CODECS["audio"]
+        ):
+            CODECS["audio"].append(
+                RTCRtpCodecParameters(
+                    mimeType=TELEPHONE_EVENT,
+                    clockRate=clock_rate,
+                    channels=1,
+                    payloadType=payload_type,
+                    parameters={"0-15": None},
+                )
             )
-        )
     _wrap(RTCRtpReceiver, "_handle_rtp_packet", _handle_rtp)  # 2
     _wrap(aioice.ice.Connection, "query_consent", _query_consent)  # 3
     _wrap(RTCRtpReceiver, "__init__", _receiver_init)  # 4

@@ -105,7 +105,7 @@ def test_patches_install_telephone_event_and_keyframe_forwarding() -> None:
     patches.install()
     patches.install()  # idempotent
     events = [c for c in CODECS["audio"] if c.mimeType == patches.TELEPHONE_EVENT]
-    assert [(c.clockRate, c.payloadType) for c in events] == [(48000, 126)]
+    assert [(c.clockRate, c.payloadType) for c in events] == [(48000, 126), (8000, 127)]
 
     class Source:
         requests = 0
