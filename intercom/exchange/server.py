@@ -76,8 +76,10 @@ __all__ = [  # the close codes clients and tests read from here
 log = logging.getLogger(__name__)
 
 PID_FILE = "exchange.pid"
-#: Seconds a new connection has for its TLS and WebSocket handshakes (slow links included).
-OPEN_TIMEOUT = 5.0
+#: Seconds a new connection has for its TLS and WebSocket handshakes: as long as the clients
+#: give them (``intercom.client.webclient.OPEN_TIMEOUT``), so a slow, lossy link is not cut
+#: short; it bounds how long an unfinished handshake holds a descriptor.
+OPEN_TIMEOUT = 15.0
 
 class Wakeup:
     """The switch's timers on the event loop: one loop timer, for the switch's next deadline.
@@ -191,7 +193,7 @@ class Exchange:
     def _local_host(self) -> str:
         return dial_host(self.host)
 
-    def _tls(self) -> ssl.SSLContext | None:
+    def _tls(self, names: list[str]) -> ssl.SSLContext | None:
         tls = self.config.exchange.tls
         if not tls.enabled:
             return None
@@ -199,12 +201,13 @@ class Exchange:
             beside(self.config_path, tls.certificate) if tls.certificate else None,
             beside(self.config_path, tls.key) if tls.key else None,
             self.data_dir,
-            self.own_names(),  # the generated certificate names every way to reach us
+            names,  # the generated certificate names every way to reach us
         )
         return server_context(self.certificate)
 
     async def start(self) -> None:
         settings = self.config.exchange
+        names = self.own_names()  # read once: the certificate and the own origins agree
         # Tokens of extensions removed while the exchange was stopped go now: a number given
         # to the next tenant must not let the last one's tokens in.
         for number in self.tokens.extensions() - self.directory.extensions.keys():
@@ -222,13 +225,13 @@ class Exchange:
             close_timeout=settings.close_timeout,
             process_request=self._process_request,
             server_header=f"intercom/{__version__}",
-            ssl=self._tls(),
+            ssl=self._tls(names),
             # Counted from acceptance, so connections that never finish their handshake count
             # toward their address's limit too; and they may not take long to finish it.
             create_connection=counted_by(self.counter, self.refusals),
             open_timeout=OPEN_TIMEOUT,
         )
-        self.web.serve_as(self.own_names(), self.port)
+        self.web.serve_as(names, self.port)
         log.info("exchange listening on %s", self.url)
         if self.certificate is not None:
             log.info("TLS certificate SHA-256 %s", self.certificate.fingerprint())
